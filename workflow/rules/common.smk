@@ -1,0 +1,49 @@
+# Helpers shared by the rules. Nothing here imports TensorFlow: a dry run must be instant.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
+from genstudy.config import ConfigError, check_config  # noqa: E402
+
+try:
+    check_config(config)
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration: {exc}") from None
+
+SIZES = [int(n) for n in config["sizes"]]
+SEEDS = [int(s) for s in config["seeds"]]
+LABEL_MODES = list(config["label_modes"])
+CHECKPOINTS = ["acc1", "loss0"]
+ENV = "../../environment.yml"
+
+
+wildcard_constraints:
+    label_mode=r"correct|random|wrong|corrupt\d+",
+    seed=r"\d+",
+    size=r"\d+",
+    checkpoint=r"acc1|loss0",
+
+
+def run_dirs():
+    return expand(
+        "results/train/{label_mode}/n{size}/seed{seed}",
+        label_mode=LABEL_MODES,
+        size=SIZES,
+        seed=SEEDS,
+    )
+
+
+def train_outputs(name):
+    return [f"{d}/{name}" for d in run_dirs()]
+
+
+def figure_paths():
+    by_checkpoint = expand("results/figures/training_{checkpoint}_label_modes.png", checkpoint=CHECKPOINTS)
+    by_mode = expand("results/figures/training_{label_mode}_checkpoints.png", label_mode=LABEL_MODES)
+    return by_checkpoint + by_mode
+
+
+def all_outputs():
+    return ["results/tables/training.csv"] + figure_paths()

@@ -1,0 +1,91 @@
+"""Reading and writing the workflow's npz files, with errors that name the file.
+
+Writes go to a temporary file that is renamed into place, so a killed job never
+leaves a half-written file under a final name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
+SUBSET_KEYS = ("x", "y", "y_true", "index")
+
+
+class FileContractError(ValueError):
+    """A file exists but does not hold what the workflow contract says."""
+
+
+def _atomic_target(path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return path, Path(tmp)
+
+
+def save_npz(path, **arrays) -> None:
+    path, tmp = _atomic_target(path)
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_json(path, obj) -> None:
+    path, tmp = _atomic_target(path)
+    try:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=True) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_npz(path, required=()) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.exists():
+        raise FileContractError(f"{path}: file not found")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as exc:
+        raise FileContractError(f"{path}: unreadable or truncated npz file ({type(exc).__name__}: {exc})") from exc
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise FileContractError(f"{path}: missing arrays {missing} (has {sorted(arrays)})")
+    return arrays
+
+
+def load_params(path) -> dict[str, np.ndarray]:
+    """Weights W1 b1 W2 b2 W3 b3 (kernels (fan_in, fan_out)), checked for consistent shapes."""
+    arrays = load_npz(path, PARAM_NAMES)
+    fan_in = None
+    for i in (1, 2, 3):
+        W, b = arrays[f"W{i}"], arrays[f"b{i}"]
+        if W.ndim != 2 or b.shape != (W.shape[1],) or (fan_in is not None and W.shape[0] != fan_in):
+            raise FileContractError(f"{path}: inconsistent shapes W{i} {W.shape}, b{i} {b.shape}")
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            raise FileContractError(f"{path}: non-finite values in layer {i}")
+        fan_in = W.shape[1]
+    return arrays
+
+
+def load_subset(path) -> dict[str, np.ndarray]:
+    arrays = load_npz(path, SUBSET_KEYS)
+    n = len(arrays["x"])
+    if arrays["x"].ndim != 2 or any(arrays[k].shape != (n,) for k in ("y", "y_true", "index")):
+        raise FileContractError(
+            f"{path}: expected x (n, d) and y, y_true, index of shape (n,), got "
+            + ", ".join(f"{k} {arrays[k].shape}" for k in SUBSET_KEYS)
+        )
+    return arrays
+
+
+def params_list(params: dict) -> list[np.ndarray]:
+    return [params[k] for k in PARAM_NAMES]

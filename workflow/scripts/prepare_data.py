@@ -1,0 +1,10 @@
+from genstudy.arrays import save_npz
+from genstudy.data import prepare_pool_and_test
+from genstudy.logs import log, redirect_output
+
+redirect_output(snakemake.log[0])
+p = snakemake.params
+x_pool, y_pool, x_test, y_test = prepare_pool_and_test(p.dataset, int(p.test_size), int(p.seed))
+log(f"{p.dataset}: pool {x_pool.shape}, test {x_test.shape}")
+save_npz(snakemake.output.pool, x=x_pool, y=y_pool)
+save_npz(snakemake.output.test, x=x_test, y=y_test)
