@@ -73,7 +73,7 @@ def load_params(path) -> dict[str, np.ndarray]:
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             raise FileContractError(f"{path}: non-finite values in layer {i}")
         fan_in = W.shape[1]
-    return arrays
+    return {k: arrays[k] for k in PARAM_NAMES}
 
 
 def load_subset(path) -> dict[str, np.ndarray]:

@@ -9,17 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from .arrays import FileContractError, load_params, save_json, save_npz
+from .norms import l2_seed
 from .training import HISTORY_COLUMNS
 
 CHECKPOINTS = ("acc1", "loss0")
-
-
-def l2_seed(params: dict) -> float:
-    """The original repo's "L2": 4 · ∏_i ||W_i||_F² over the kernels (no biases, no margin)."""
-    prod = 4.0
-    for k in sorted(k for k in params if k.startswith("W")):
-        prod *= float(np.sum(np.asarray(params[k], np.float64) ** 2))
-    return prod
 
 
 def history_csv(history: np.ndarray) -> str:

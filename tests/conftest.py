@@ -1,0 +1,48 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+
+def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):
+    """Run the real workflow (this repository's Snakefile) in ``workdir``."""
+    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir)]
+    if configfile:
+        cmd += ["--configfile", str(configfile)]
+    cmd += list(args)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def mnist5k_pool():
+    from genstudy.data import prepare_pool_and_test
+
+    return prepare_pool_and_test("mnist5k", 1000, 0)
+
+
+def tiny_params(seed=0, sizes=(8, 4, 3, 10)):
+    from genstudy.model import glorot_uniform_init
+
+    p = glorot_uniform_init(list(sizes), seed)
+    rng = np.random.default_rng(seed + 100)
+    for k in p:  # non-zero biases so they matter in every test
+        if k.startswith("b"):
+            p[k] = rng.normal(0, 0.3, p[k].shape).astype(np.float32)
+    return {k: v.astype(np.float64) for k, v in p.items()}
+
+
+def tiny_data(seed=0, n=20, d=8, classes=10):
+    rng = np.random.default_rng(seed + 200)
+    return rng.normal(size=(n, d)), rng.integers(0, classes, size=n)

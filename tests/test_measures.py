@@ -1,0 +1,196 @@
+"""Every measure against an independent computation on tiny models."""
+import itertools
+
+import numpy as np
+import pytest
+
+from conftest import tiny_data, tiny_params
+from genstudy import curvature as C
+from genstudy import norms as N
+from genstudy.flatness import pacbayes_sigma
+from genstudy.model import cross_entropy, logits
+
+
+def min_abs_preactivation(params, x):
+    h, smallest = x, np.inf
+    for i in (1, 2):
+        a = h @ params[f"W{i}"] + params[f"b{i}"]
+        smallest = min(smallest, np.abs(a).min())
+        h = np.maximum(a, 0)
+    return smallest
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    # Finite differences are only exact away from ReLU kinks: take the first seed whose
+    # pre-activations all stay clear of zero by far more than the difference step.
+    seed = next(s for s in range(100) if min_abs_preactivation(tiny_params(s), tiny_data(s)[0]) > 5e-3)
+    params = tiny_params(seed)
+    x, y = tiny_data(seed)
+    loss = C.TrainingLoss(params, x, y)
+    theta = C.flatten_params(params)
+    return params, x, y, loss, theta
+
+
+def numpy_loss(theta, params, x, y):
+    return cross_entropy(logits(C.unflatten_params(theta, params), x), y).mean()
+
+
+@pytest.fixture(scope="module")
+def exact_hessian(tiny):
+    """Dense Hessian by central finite differences of the numpy loss (no autodiff at all)."""
+    params, x, y, loss, theta = tiny
+    d, h = len(theta), 1e-4
+    E = np.eye(d) * h
+    f = lambda t: numpy_loss(t, params, x, y)  # noqa: E731
+    H = np.zeros((d, d))
+    for i in range(d):
+        for j in range(i, d):
+            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
+                                 - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
+    return H
+
+
+def test_loss_matches_numpy(tiny):
+    params, x, y, loss, theta = tiny
+    assert loss.value(theta) == pytest.approx(numpy_loss(theta, params, x, y), rel=1e-12)
+    assert loss.dim == 8 * 4 + 4 + 4 * 3 + 3 + 3 * 10 + 10
+
+
+def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
+    params, x, y, loss, theta = tiny
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        v = rng.normal(size=loss.dim)
+        hv = loss.hvp(theta, v)
+        np.testing.assert_allclose(hv, exact_hessian @ v, rtol=1e-5, atol=1e-6 * np.abs(exact_hessian @ v).max())
+    # and against double backprop, to float64 precision
+    import tensorflow as tf
+
+    t = tf.constant(theta)
+    with tf.GradientTape() as outer:
+        outer.watch(t)
+        with tf.GradientTape() as inner:
+            inner.watch(t)
+            val = loss._loss(t)
+        g = inner.gradient(val, t)
+    H_ad = outer.jacobian(g, t).numpy()
+    v = rng.normal(size=loss.dim)
+    np.testing.assert_allclose(loss.hvp(theta, v), H_ad @ v, rtol=1e-10, atol=1e-12)
+
+
+def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):
+    params, x, y, loss, theta = tiny
+    exact = np.sort(np.linalg.eigvalsh(exact_hessian))[::-1][:5]
+    hvp = lambda v: loss.hvp(theta, v)  # noqa: E731
+    tight, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=200, tol=1e-12)
+    np.testing.assert_allclose(tight, exact, rtol=1e-5)
+    default, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1))
+    np.testing.assert_allclose(default, exact, rtol=1e-2)
+    assert np.all(np.diff(default) <= 0)
+
+
+def test_hutchinson_trace_within_three_standard_errors(tiny, exact_hessian):
+    params, x, y, loss, theta = tiny
+    est, se, m = C.hutchinson_trace(lambda v: loss.hvp(theta, v), loss.dim, np.random.default_rng(2),
+                                    tol=1e-3, max_vectors=300)
+    assert se > 0 and m >= 10
+    assert abs(est - np.trace(exact_hessian)) <= 3 * se
+
+
+def test_slq_density_integrates_to_one_within_the_spectrum(tiny, exact_hessian):
+    params, x, y, loss, theta = tiny
+    nodes, weights = C.slq_density(lambda v: loss.hvp(theta, v), loss.dim, np.random.default_rng(3), runs=4, steps=30)
+    assert nodes.shape == weights.shape == (4, 30)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-10)
+    ev = np.linalg.eigvalsh(exact_hessian)
+    used = nodes[weights > 0]
+    tol = 1e-6 * np.abs(ev).max()
+    assert used.min() >= ev.min() - tol and used.max() <= ev.max() + tol
+
+
+def brute_force_paths(params, per_edge):
+    Ws = [params[f"W{i}"] for i in (1, 2, 3)]
+    total = 0.0
+    for j0, j1, j2, j3 in itertools.product(*(range(n) for n in (Ws[0].shape[0], Ws[0].shape[1], Ws[1].shape[1],
+                                                                   Ws[2].shape[1]))):
+        total += per_edge(Ws[0], 0, j0, j1) * per_edge(Ws[1], 1, j1, j2) * per_edge(Ws[2], 2, j2, j3)
+    return total
+
+
+def test_norms_against_numpy_and_brute_force_paths():
+    params = tiny_params(1)
+    x, y = tiny_data(1)
+    Ws = [params[f"W{i}"] for i in (1, 2, 3)]
+    np.testing.assert_allclose(N.frobenius_norms(params), [np.sqrt((W**2).sum()) for W in Ws])
+    np.testing.assert_allclose(N.spectral_norms(params), [np.linalg.svd(W, compute_uv=False)[0] for W in Ws])
+    assert N.l2_seed(params) == pytest.approx(4 * np.prod([(W**2).sum() for W in Ws]))
+    z = logits(params, x)
+    m = np.array([z[i, y[i]] - np.max(np.delete(z[i], y[i])) for i in range(len(y))])
+    np.testing.assert_allclose(N.margins(params, x, y), m)
+    gamma = N.margin_gamma(params, x, y, 5)
+    assert gamma == pytest.approx(np.percentile(m, 5))
+    g = 0.7  # any positive γ: the /γ² is common to all measures
+    h = [W.shape[1] for W in Ws]
+    assert N.l2_over_margin(params, g) == pytest.approx(np.prod([4 * (W**2).sum() for W in Ws]) / g**2)
+    spec = [np.linalg.svd(W, compute_uv=False)[0] for W in Ws]
+    assert N.spectral_over_margin(params, g) == pytest.approx(np.prod([hi * s**2 for hi, s in zip(h, spec)]) / g**2)
+    l2p = brute_force_paths(params, lambda W, i, a, b: 4 * h[i] * W[a, b] ** 2)
+    assert N.l2_path_over_margin(params, g) == pytest.approx(l2p / g**2, rel=1e-10)
+    l1p = brute_force_paths(params, lambda W, i, a, b: 2 * abs(W[a, b]))
+    assert N.l1_path_over_margin(params, g) == pytest.approx(l1p**2 / g**2, rel=1e-10)
+    p0 = tiny_params(2)
+    diff = np.concatenate([(params[k] - p0[k]).ravel() for k in params])
+    assert N.distance_to_init(params, p0) == pytest.approx(np.linalg.norm(diff))
+
+
+def test_sharpness_is_nonnegative_and_grows_with_alpha(tiny):
+    params, x, y, loss, theta = tiny
+    vals = [C.sharpness(loss, theta, np.random.default_rng(4), alpha=a, steps=10, restarts=2)
+            for a in (1e-4, 1e-3, 1e-2)]
+    assert vals[0] >= 0 and vals[0] < vals[1] < vals[2]
+    # the maximiser respects the box: no perturbation in it raises the loss more than reported
+    rng = np.random.default_rng(5)
+    base = loss.value(theta)
+    bound = 1e-3 * (np.abs(theta) + 1)
+    for _ in range(20):
+        nu = rng.uniform(-bound, bound)
+        assert (loss.value(theta + nu) - base) / (1 + base) <= vals[1] + 1e-12
+
+
+def test_pacbayes_sigma_is_invariant_to_rescaling_and_grows_when_weights_outgrow_the_noise_floor():
+    params = tiny_params(3)
+    x, y = tiny_data(3, n=200)
+    y = logits(params, x).argmax(1)  # a net that fits its labels, so noise can cost accuracy
+    kw = dict(draws=8, halvings=12)
+    s = pacbayes_sigma(params, x, y, np.random.default_rng(6), epsilon=0.0, **kw)
+    c = 3.0  # the same function: layer 1 scaled up, layer 2 down
+    scaled = {**params, "W1": params["W1"] * c, "b1": params["b1"] * c, "W2": params["W2"] / c}
+    np.testing.assert_allclose(logits(scaled, x), logits(params, x), rtol=1e-10)
+    s_scaled = pacbayes_sigma(scaled, x, y, np.random.default_rng(6), epsilon=0.0, **kw)
+    assert s_scaled == pytest.approx(s, abs=2 * 2.0**-12)
+    assert 0 < s < 2
+    # Scaling the output layer up keeps the function's argmax; with ε > 0 the fixed noise
+    # floor then matters less, so σ' grows (it never shrinks), and with ε = 0 it is unchanged.
+    up = {**params, "W3": params["W3"] * 3, "b3": params["b3"] * 3}
+    assert pacbayes_sigma(up, x, y, np.random.default_rng(6), epsilon=0.0, **kw) == s
+    s_eps = pacbayes_sigma(params, x, y, np.random.default_rng(6), epsilon=0.03, **kw)
+    s_eps_up = pacbayes_sigma(up, x, y, np.random.default_rng(6), epsilon=0.03, **kw)
+    assert s_eps < s_eps_up
+
+
+def test_jacobian_norm_against_finite_differences():
+    params = tiny_params(4, sizes=(6, 5, 4, 10))
+    x, _ = tiny_data(4, n=5, d=6)
+
+    def probs(xi):
+        z = logits(params, xi[None])[0]
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    h = 1e-6
+    fd = []
+    for xi in x:
+        J = np.stack([(probs(xi + h * e) - probs(xi - h * e)) / (2 * h) for e in np.eye(len(xi))], axis=1)
+        fd.append(np.linalg.norm(J))
+    assert C.jacobian_frobenius(params, x) == pytest.approx(np.mean(fd), rel=1e-6)

@@ -1,0 +1,242 @@
+"""Loss curvature of the training objective, in float64 TensorFlow.
+
+The objective is the mean softmax cross-entropy over the whole training subset,
+with the labels trained on, as a function of all parameters (weights and biases)
+flattened into one vector θ in the order W1 b1 W2 b2 W3 b3. The Hessian is never
+formed: everything goes through Hessian-vector products (HVP) computed
+forward-over-backward (a ``ForwardAccumulator`` around a ``GradientTape``), the
+memory-efficient form used by PyHessian (Yao et al. 2020, arXiv 1912.07145).
+
+Near a loss of 1e-5 the curvature is tiny, so all of it runs in float64.
+Estimators take a numpy Generator; the same seed gives the same numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arrays import PARAM_NAMES
+from .training import configure_tensorflow, tf_cross_entropy, tf_logits
+
+
+def flatten_params(params: dict) -> np.ndarray:
+    return np.concatenate([np.asarray(params[k], np.float64).ravel() for k in PARAM_NAMES])
+
+
+def unflatten_params(theta: np.ndarray, like: dict) -> dict:
+    out, i = {}, 0
+    for k in PARAM_NAMES:
+        shape = np.shape(like[k])
+        size = int(np.prod(shape))
+        out[k] = np.asarray(theta[i : i + size]).reshape(shape)
+        i += size
+    return out
+
+
+class TrainingLoss:
+    """Mean training cross-entropy L(θ) with compiled value, gradient and HVP."""
+
+    def __init__(self, params_like: dict, x: np.ndarray, y: np.ndarray, threads: int = 1):
+        tf = configure_tensorflow(threads)
+        self.tf = tf
+        self.shapes = [tuple(np.shape(params_like[k])) for k in PARAM_NAMES]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.dim = sum(self.sizes)
+        self.x = tf.constant(np.asarray(x, np.float64))
+        self.y1h = tf.one_hot(np.asarray(y, np.int64), self.shapes[-1][0], dtype=tf.float64)
+        spec = tf.TensorSpec([self.dim], tf.float64)
+        self._value = tf.function(self._loss, input_signature=[spec])
+        self._value_and_grad = tf.function(self._loss_and_grad, input_signature=[spec])
+        self._hvp = tf.function(self._hvp_graph, input_signature=[spec, spec])
+
+    def _weights(self, theta):
+        parts = self.tf.split(theta, self.sizes)
+        return [self.tf.reshape(p, s) for p, s in zip(parts, self.shapes)]
+
+    def _loss(self, theta):
+        tf = self.tf
+        z = tf_logits(tf, self._weights(theta), self.x)
+        return tf.reduce_mean(tf_cross_entropy(tf, z, self.y1h))
+
+    def _loss_and_grad(self, theta):
+        with self.tf.GradientTape() as tape:
+            tape.watch(theta)
+            loss = self._loss(theta)
+        return loss, tape.gradient(loss, theta)
+
+    def _hvp_graph(self, theta, v):
+        tf = self.tf
+        with tf.autodiff.ForwardAccumulator(primals=theta, tangents=v) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(theta)
+                loss = self._loss(theta)
+            grad = tape.gradient(loss, theta)
+        return acc.jvp(grad)
+
+    def value(self, theta) -> float:
+        return float(self._value(np.asarray(theta, np.float64)).numpy())
+
+    def value_and_grad(self, theta):
+        loss, grad = self._value_and_grad(np.asarray(theta, np.float64))
+        return float(loss.numpy()), grad.numpy()
+
+    def hvp(self, theta, v) -> np.ndarray:
+        return self._hvp(np.asarray(theta, np.float64), np.asarray(v, np.float64)).numpy()
+
+
+def rademacher(rng: np.random.Generator, dim: int) -> np.ndarray:
+    return rng.integers(0, 2, size=dim).astype(np.float64) * 2.0 - 1.0
+
+
+@dataclass
+class LanczosResult:
+    alpha: np.ndarray
+    beta: np.ndarray  # off-diagonal, len(alpha) - 1
+
+    def tridiagonal(self) -> np.ndarray:
+        return np.diag(self.alpha) + np.diag(self.beta, 1) + np.diag(self.beta, -1)
+
+
+def lanczos(matvec, v0: np.ndarray, max_steps: int, stop=None) -> LanczosResult:
+    """Lanczos tridiagonalisation with full re-orthogonalisation (twice, for float64 safety).
+
+    Stops early on breakdown (an invariant subspace: β ≈ 0) or when ``stop(alpha, beta)``
+    returns True after a step.
+    """
+    dim = len(v0)
+    steps = min(max_steps, dim)
+    Q = np.zeros((steps, dim))
+    q = v0 / np.linalg.norm(v0)
+    alphas, betas = [], []
+    for j in range(steps):
+        Q[j] = q
+        w = matvec(q)
+        a = float(q @ w)
+        alphas.append(a)
+        basis = Q[: j + 1]
+        for _ in range(2):
+            w = w - basis.T @ (basis @ w)
+        b = float(np.linalg.norm(w))
+        scale = max(abs(x) for x in alphas + betas) or 1.0
+        if stop is not None and stop(np.array(alphas), np.array(betas)):
+            break
+        if j == steps - 1 or b <= 1e-10 * scale:
+            break
+        betas.append(b)
+        q = w / b
+    return LanczosResult(np.array(alphas), np.array(betas[: len(alphas) - 1]))
+
+
+def hessian_top_eigenvalues(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int = 100,
+                            tol: float = 1e-3) -> tuple[np.ndarray, int]:
+    """Top-k (largest algebraic) Hessian eigenvalues, descending, by Lanczos.
+
+    After each Lanczos step with at least k Ritz values, stop once every one of the
+    top-k Ritz values changed by less than ``tol`` relative to the previous step
+    (PyHessian's criterion, there applied to power iteration). Returns the values and
+    the number of HVPs used. Extreme Ritz values converge first, which is why Lanczos
+    needs far fewer products than power iteration with deflation.
+    """
+    prev = [None]
+
+    def converged(alpha, beta):
+        if len(alpha) < k:
+            return False
+        T = np.diag(alpha) + np.diag(beta[: len(alpha) - 1], 1) + np.diag(beta[: len(alpha) - 1], -1)
+        top = np.sort(np.linalg.eigvalsh(T))[::-1][:k]
+        done = prev[0] is not None and np.all(np.abs(top - prev[0]) <= tol * np.maximum(np.abs(top), 1e-300))
+        prev[0] = top
+        return bool(done)
+
+    res = lanczos(hvp, rademacher(rng, dim), max_iter, stop=converged)
+    top = np.sort(np.linalg.eigvalsh(res.tridiagonal()))[::-1][:k]
+    if len(top) < k:
+        top = np.concatenate([top, np.full(k - len(top), np.nan)])
+    return top, len(res.alpha)
+
+
+def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float = 1e-3, min_vectors: int = 10,
+                     max_vectors: int = 200) -> tuple[float, float, int]:
+    """tr(H) ≈ mean of vᵀHv over Rademacher v (Hutchinson 1990; PyHessian).
+
+    Adds vectors until the running mean changes by less than ``tol`` relative (after
+    at least ``min_vectors``) or ``max_vectors`` are used. Returns (mean, standard
+    error = sample std / √m, m).
+    """
+    samples = []
+    mean = 0.0
+    for m in range(1, max_vectors + 1):
+        v = rademacher(rng, dim)
+        samples.append(float(v @ hvp(v)))
+        new_mean = float(np.mean(samples))
+        if m >= min_vectors and abs(new_mean - mean) <= tol * abs(new_mean):
+            mean = new_mean
+            break
+        mean = new_mean
+    s = np.asarray(samples)
+    se = float(s.std(ddof=1) / np.sqrt(len(s))) if len(s) > 1 else float("nan")
+    return mean, se, len(s)
+
+
+def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int = 3, steps: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Stochastic Lanczos quadrature of the Hessian's spectral density (Ghorbani et al. 2019).
+
+    Per run: Lanczos from a normalised Rademacher vector with full re-orthogonalisation;
+    nodes = eigenvalues of the tridiagonal T, weights = squared first components of its
+    eigenvectors (they sum to 1). Returns (nodes, weights), each (runs, steps); runs that
+    broke down early are padded with nodes NaN and weights 0. The density estimate is
+    Σ_runs Σ_k weights/runs · δ(λ − node).
+    """
+    nodes = np.full((runs, steps), np.nan)
+    weights = np.zeros((runs, steps))
+    for r in range(runs):
+        res = lanczos(hvp, rademacher(rng, dim), steps)
+        evals, evecs = np.linalg.eigh(res.tridiagonal())
+        m = len(evals)
+        nodes[r, :m] = evals
+        weights[r, :m] = evecs[0] ** 2
+    return nodes, weights
+
+
+def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, alpha: float = 5e-4,
+              steps: int = 20, restarts: int = 3) -> float:
+    """Keskar et al. 2017 sharpness as in Neyshabur et al. 2017:
+
+        max_{|ν_i| ≤ α(|w_i| + 1)} [L(w + ν) − L(w)] / (1 + L(w)),
+
+    maximised by projected (sign-)gradient ascent in the box, from ν = 0 and from
+    ``restarts − 1`` uniform random points, ``steps`` steps of 2.5·bound/steps each.
+    ν = 0 is feasible, so the result is ≥ 0.
+    """
+    theta = np.asarray(theta, np.float64)
+    bound = alpha * (np.abs(theta) + 1.0)
+    base = loss.value(theta)
+    best = base
+    step = 2.5 / max(steps, 1) * bound
+    for r in range(max(restarts, 1)):
+        nu = np.zeros_like(theta) if r == 0 else rng.uniform(-bound, bound)
+        for _ in range(steps):
+            value, grad = loss.value_and_grad(theta + nu)
+            best = max(best, value)
+            nu = np.clip(nu + step * np.sign(grad), -bound, bound)
+        best = max(best, loss.value(theta + nu))
+    return (best - base) / (1.0 + base)
+
+
+def jacobian_frobenius(params: dict, x: np.ndarray, threads: int = 1, batch: int = 250) -> float:
+    """Novak et al. 2018 (arXiv 1802.08760): mean over points of ‖∂ softmax(f(x)) / ∂x‖_F."""
+    tf = configure_tensorflow(threads)
+    weights = [tf.constant(np.asarray(params[k], np.float64)) for k in PARAM_NAMES]
+
+    @tf.function
+    def norms(xb):
+        with tf.GradientTape() as tape:
+            tape.watch(xb)
+            p = tf.nn.softmax(tf_logits(tf, weights, xb))
+        J = tape.batch_jacobian(p, xb)
+        return tf.sqrt(tf.reduce_sum(J * J, axis=[1, 2]))
+
+    x = np.asarray(x, np.float64)
+    out = [norms(tf.constant(x[i : i + batch])).numpy() for i in range(0, len(x), batch)]
+    return float(np.mean(np.concatenate(out)))

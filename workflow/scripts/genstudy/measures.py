@@ -1,0 +1,90 @@
+"""All complexity measures of one checkpoint, as one flat record (the measures table's columns)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .curvature import (TrainingLoss, flatten_params, hessian_top_eigenvalues, hutchinson_trace,
+                        jacobian_frobenius, sharpness, slq_density)
+from .data import rng_for
+from .flatness import pacbayes_sigma
+from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin,
+                    l2_path_over_margin, l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
+
+DEFAULTS = dict(
+    seed=0, margin_percentile=5.0, top_k=5, lanczos_max_iter=100, eig_tol=1e-3,
+    trace_tol=1e-3, trace_min_vectors=10, trace_max_vectors=200, slq_runs=3, slq_steps=60,
+    sharpness_alpha=5e-4, sharpness_steps=20, sharpness_restarts=3,
+    flatness_draws=10, flatness_halvings=15, flatness_target_drop=0.1, flatness_epsilon=1e-3,
+    jacobian_points=1000,
+)
+# Named streams so each estimator's draws are independent of whether others ran.
+STREAM_EIG, STREAM_TRACE, STREAM_SLQ, STREAM_SHARP, STREAM_FLAT = 101, 103, 107, 109, 113
+
+
+def measure_columns(top_k: int, n_layers: int = 3) -> list[str]:
+    layers = range(1, n_layers + 1)
+    return (["l2_seed"] + [f"fro_{i}" for i in layers] + [f"spec_{i}" for i in layers]
+            + ["margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin", "dist_init"]
+            + [f"hessian_eig_{i}" for i in range(1, top_k + 1)]
+            + ["hessian_trace", "hessian_trace_se", "sharpness", "pacbayes_flatness", "jacobian_fro"])
+
+
+def norm_measures(params, params0, x, y, percentile: float) -> tuple[dict, list[str]]:
+    rec, notes = {"l2_seed": l2_seed(params)}, []
+    for i, v in enumerate(frobenius_norms(params), start=1):
+        rec[f"fro_{i}"] = v
+    for i, v in enumerate(spectral_norms(params), start=1):
+        rec[f"spec_{i}"] = v
+    gamma = margin_gamma(params, x, y, percentile)
+    rec["margin"] = gamma
+    if gamma > 0:
+        rec["l2_margin"] = l2_over_margin(params, gamma)
+        rec["spec_margin"] = spectral_over_margin(params, gamma)
+        rec["l1_path_margin"] = l1_path_over_margin(params, gamma)
+        rec["l2_path_margin"] = l2_path_over_margin(params, gamma)
+    else:
+        rec.update(l2_margin=None, spec_margin=None, l1_path_margin=None, l2_path_margin=None)
+        notes.append(f"margin γ = {gamma:.4g} ≤ 0 (the {percentile}th percentile of training margins): "
+                     "measures over margin are undefined and left empty")
+    rec["dist_init"] = distance_to_init(params, params0)
+    return rec, notes
+
+
+def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings: dict, threads: int = 1):
+    """(record, notes, diagnostics, (nodes, weights)) for one checkpoint's weights.
+
+    ``x, y``: the training subset and the labels trained on; ``x_test``: points for the
+    input-output Jacobian. Every estimator is seeded from ``settings['seed']``.
+    """
+    s = {**DEFAULTS, **(settings or {})}
+    seed = int(s["seed"])
+    rec, notes = norm_measures(params, params0, x, y, float(s["margin_percentile"]))
+    loss = TrainingLoss(params, x, y, threads=threads)
+    theta = flatten_params(params)
+
+    def hvp(v):
+        return loss.hvp(theta, v)
+
+    top, n_eig = hessian_top_eigenvalues(hvp, loss.dim, int(s["top_k"]), rng_for(seed, STREAM_EIG),
+                                         int(s["lanczos_max_iter"]), float(s["eig_tol"]))
+    for i, v in enumerate(top, start=1):
+        rec[f"hessian_eig_{i}"] = None if not math.isfinite(v) else float(v)
+    tr, se, n_tr = hutchinson_trace(hvp, loss.dim, rng_for(seed, STREAM_TRACE), float(s["trace_tol"]),
+                                    int(s["trace_min_vectors"]), int(s["trace_max_vectors"]))
+    rec["hessian_trace"], rec["hessian_trace_se"] = tr, se
+    nodes, weights = slq_density(hvp, loss.dim, rng_for(seed, STREAM_SLQ), int(s["slq_runs"]), int(s["slq_steps"]))
+    rec["sharpness"] = sharpness(loss, theta, rng_for(seed, STREAM_SHARP), float(s["sharpness_alpha"]),
+                                 int(s["sharpness_steps"]), int(s["sharpness_restarts"]))
+    sigma = pacbayes_sigma(params, x, y, rng_for(seed, STREAM_FLAT), float(s["flatness_target_drop"]),
+                           int(s["flatness_draws"]), int(s["flatness_halvings"]), float(s["flatness_epsilon"]))
+    rec["pacbayes_flatness"] = 1.0 / sigma**2 if sigma > 0 else None
+    if sigma >= 2.0 * (1 - 2.0 ** -int(s["flatness_halvings"])):
+        notes.append("pacbayes_flatness: σ' reached the search's upper bound 2; the value is a lower bound on flatness")
+    if sigma <= 0:
+        notes.append("pacbayes_flatness: σ' collapsed to 0 (any noise costs the target accuracy drop)")
+    rec["jacobian_fro"] = jacobian_frobenius(params, np.asarray(x_test)[: int(s["jacobian_points"])], threads)
+    diagnostics = {"training_loss_float64": loss.value(theta), "lanczos_steps_top_k": n_eig,
+                   "hutchinson_vectors": n_tr, "pacbayes_sigma": sigma, "n_parameters": loss.dim}
+    return rec, notes, diagnostics, (nodes, weights)
