@@ -14,6 +14,7 @@ validate(config, "workflow/schemas/config.schema.yaml", set_default=True)
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/measures.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/plots.smk"
 

@@ -45,5 +45,23 @@ def figure_paths():
     return by_checkpoint + by_mode
 
 
+def measure_outputs(name):
+    names = [name.format(checkpoint=c) for c in CHECKPOINTS] if "{checkpoint}" in name else [name]
+    return expand(
+        "results/measures/{label_mode}/n{size}/seed{seed}/{name}",
+        label_mode=LABEL_MODES,
+        size=SIZES,
+        seed=SEEDS,
+        name=names,
+    )
+
+
 def all_outputs():
-    return ["results/tables/training.csv"] + figure_paths()
+    tables = [
+        "results/tables/training.csv",
+        "results/tables/measures.csv",
+        "results/tables/rank_correlation.csv",
+    ]
+    measure_figures = expand("results/figures/measures_{checkpoint}_label_modes.png", checkpoint=CHECKPOINTS)
+    extra = ["results/figures/rank_correlation.png", "results/figures/hessian_density.png"]
+    return tables + figure_paths() + measure_figures + extra

@@ -16,3 +16,49 @@ rule training_table:
         ENV
     script:
         "../scripts/training_table.py"
+
+
+rule measures_table:
+    input:
+        training="results/tables/training.csv",
+        measures=measure_outputs("{checkpoint}.json"),
+    output:
+        report(
+            "results/tables/measures.csv",
+            caption="../report/measures_table.rst",
+            category="Tables",
+        ),
+    params:
+        top_k=config["measures"]["top_k"],
+        n_layers=len(config["model"]["hidden"]) + 1,
+    log:
+        "results/logs/measures_table.log",
+    conda:
+        ENV
+    script:
+        "../scripts/measures_table.py"
+
+
+rule rank_correlation:
+    input:
+        "results/tables/measures.csv",
+    output:
+        table=report(
+            "results/tables/rank_correlation.csv",
+            caption="../report/rank_correlation_table.rst",
+            category="Tables",
+        ),
+        figure=report(
+            "results/figures/rank_correlation.png",
+            caption="../report/rank_correlation.rst",
+            category="Which measure tracks generalization",
+        ),
+    params:
+        top_k=config["measures"]["top_k"],
+        n_layers=len(config["model"]["hidden"]) + 1,
+    log:
+        "results/logs/rank_correlation.log",
+    conda:
+        ENV
+    script:
+        "../scripts/rank_correlation.py"

@@ -14,7 +14,7 @@ from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_o
 
 DEFAULTS = dict(
     seed=0, margin_percentile=5.0, top_k=5, lanczos_max_iter=100, eig_tol=1e-3,
-    trace_tol=1e-3, trace_min_vectors=10, trace_max_vectors=200, slq_runs=3, slq_steps=60,
+    trace_tol=1e-3, trace_min_vectors=10, trace_max_vectors=200, slq_runs=2, slq_steps=60,
     sharpness_alpha=5e-4, sharpness_steps=20, sharpness_restarts=3,
     flatness_draws=10, flatness_halvings=15, flatness_target_drop=0.1, flatness_epsilon=1e-3,
     jacobian_points=1000,
