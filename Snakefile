@@ -19,6 +19,21 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/plots.smk"
 
 
+# Cheap numpy/pandas steps run on the submitting host under a cluster executor;
+# only train and measures become cluster jobs.
+localrules:
+    all,
+    prepare_data,
+    make_subsets,
+    init_weights,
+    training_table,
+    measures_table,
+    rank_correlation,
+    plot_training,
+    plot_measures,
+    plot_hessian_density,
+
+
 rule all:
     input:
         all_outputs(),

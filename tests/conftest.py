@@ -11,6 +11,7 @@ sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
 def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):
@@ -46,3 +47,11 @@ def tiny_params(seed=0, sizes=(8, 4, 3, 10)):
 def tiny_data(seed=0, n=20, d=8, classes=10):
     rng = np.random.default_rng(seed + 200)
     return rng.normal(size=(n, d)), rng.integers(0, classes, size=n)
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory):
+    """The tiny config run locally once, shared by every test that reads its results."""
+    work = tmp_path_factory.mktemp("tiny_study")
+    run_snakemake(work, "--cores", "2", configfile=TINY_CONFIG)
+    return work

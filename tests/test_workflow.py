@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, run_snakemake
+from conftest import ROOT, TINY_CONFIG, run_snakemake
 
 DEFAULT_CONFIG = ROOT / "config.yaml"
-TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
 def planned_jobs(proc_output: str) -> dict:
@@ -78,13 +77,6 @@ def test_bad_config_stops_before_any_work(tmp_path, override, message):
     assert proc.returncode != 0
     assert re.search(message, proc.stdout + proc.stderr), (proc.stdout + proc.stderr)[-3000:]
     assert not (tmp_path / "results").exists()
-
-
-@pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory):
-    work = tmp_path_factory.mktemp("tiny_study")
-    run_snakemake(work, "--cores", "2", configfile=TINY_CONFIG)
-    return work
 
 
 def test_tiny_study_training_table(tiny_study):

