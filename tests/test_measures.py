@@ -27,6 +27,7 @@ def tiny():
     seed = next(s for s in range(100) if min_abs_preactivation(tiny_params(s), tiny_data(s)[0]) > 5e-3)
     params = tiny_params(seed)
     x, y = tiny_data(seed)
+    x[:, [1, 5]] = 0.0  # idle inputs, like MNIST's border pixels: their W1 rows have zero curvature
     loss = C.TrainingLoss(params, x, y)
     theta = C.flatten_params(params)
     return params, x, y, loss, theta
@@ -57,6 +58,16 @@ def test_loss_matches_numpy(tiny):
     assert loss.dim == 8 * 4 + 4 + 4 * 3 + 3 + 3 * 10 + 10
 
 
+def test_idle_inputs_have_zero_gradient_and_curvature(tiny, exact_hessian):
+    params, x, y, loss, theta = tiny
+    idle = np.zeros_like(params["W1"], bool)
+    idle[[1, 5]] = True
+    idle_flat = np.concatenate([idle.ravel(), np.zeros(loss.dim - idle.size, bool)])
+    _, grad = loss.value_and_grad(theta)
+    assert np.all(grad[idle_flat] == 0) and np.any(grad[~idle_flat] != 0)
+    assert np.abs(exact_hessian[idle_flat]).max() < 1e-8
+
+
 def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     rng = np.random.default_rng(0)
@@ -67,7 +78,7 @@ def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
     # and against double backprop, to float64 precision
     import tensorflow as tf
 
-    t = tf.constant(theta)
+    t = tf.constant(theta[loss.keep])  # the parameters L depends on
     with tf.GradientTape() as outer:
         outer.watch(t)
         with tf.GradientTape() as inner:
@@ -76,7 +87,9 @@ def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
         g = inner.gradient(val, t)
     H_ad = outer.jacobian(g, t).numpy()
     v = rng.normal(size=loss.dim)
-    np.testing.assert_allclose(loss.hvp(theta, v), H_ad @ v, rtol=1e-10, atol=1e-12)
+    expected = np.zeros(loss.dim)
+    expected[loss.keep] = H_ad @ v[loss.keep]
+    np.testing.assert_allclose(loss.hvp(theta, v), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):

@@ -38,6 +38,12 @@ def test_stops_at_first_epoch_with_loss_at_target(problem):
     assert np.all(za.argmax(1) == y)
     assert r.batches_per_epoch == 3
     check_history_is_exact(r, params0, x, y, xt, yt)
+    # pixels that are zero in every training image get no gradient: their W1 rows keep
+    # the initial values exactly, and the others do move
+    idle = ~np.any(x != 0, axis=0)
+    assert 50 < idle.sum() < 784
+    assert np.array_equal(r.final_params["W1"][idle], params0["W1"][idle])
+    assert np.all(np.any(r.final_params["W1"][~idle] != params0["W1"][~idle], axis=1))
 
 
 def test_unreached_target_stops_at_max_epochs(problem):

@@ -22,7 +22,7 @@ def test_default_config_plans_48_training_jobs(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=DEFAULT_CONFIG)
     jobs = planned_jobs(proc.stdout + proc.stderr)
     assert jobs["train"] == 2 * 8 * 3
-    assert jobs["measures"] == 2 * 8 * 3
+    assert jobs["measures"] == 2 * 3  # one per (label mode, seed), over all sizes
     assert jobs["make_subsets"] == 2 * 3 and jobs["init_weights"] == 3 and jobs["prepare_data"] == 1
     assert not (tmp_path / "results").exists()
 

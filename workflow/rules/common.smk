@@ -56,6 +56,11 @@ def measure_outputs(name):
     )
 
 
+def run_files(pattern):
+    """``pattern`` (with {size}) for every size of the job's label mode and seed."""
+    return lambda w: expand(pattern, size=SIZES, label_mode=w.label_mode, seed=w.seed)
+
+
 def all_outputs():
     tables = [
         "results/tables/training.csv",

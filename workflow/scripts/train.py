@@ -1,11 +1,16 @@
+import time
 from pathlib import Path
+
+STARTED = time.perf_counter()
 
 from genstudy.arrays import load_npz, load_params, load_subset
 from genstudy.logs import log, redirect_output
 from genstudy.runs import write_training_outputs
-from genstudy.training import TrainSettings, train_to_targets
+from genstudy.training import TrainSettings, configure_tensorflow, train_to_targets
 
 redirect_output(snakemake.log[0])
+configure_tensorflow(snakemake.threads)
+log(f"TensorFlow ready {time.perf_counter() - STARTED:.2f} s after the script started")
 w = snakemake.wildcards
 subset = load_subset(snakemake.input.subset)
 test = load_npz(snakemake.input.test, ["x", "y"])

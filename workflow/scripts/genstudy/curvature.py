@@ -35,17 +35,30 @@ def unflatten_params(theta: np.ndarray, like: dict) -> dict:
 
 
 class TrainingLoss:
-    """Mean training cross-entropy L(θ) with compiled value, gradient and HVP."""
+    """Mean training cross-entropy L(θ) with compiled value, gradient and HVP.
+
+    θ is always the full parameter vector. Inside, the W1 rows of pixels that are zero
+    in every training example are left out: L does not depend on them, so their
+    gradient and every Hessian entry involving them are exactly 0, and the results
+    are scattered back with those zeros (the same exact saving as in training).
+    """
 
     def __init__(self, params_like: dict, x: np.ndarray, y: np.ndarray, threads: int = 1):
         tf = configure_tensorflow(threads)
         self.tf = tf
-        self.shapes = [tuple(np.shape(params_like[k])) for k in PARAM_NAMES]
+        x = np.asarray(x, np.float64)
+        full_shapes = [tuple(np.shape(params_like[k])) for k in PARAM_NAMES]
+        self.dim = sum(int(np.prod(s)) for s in full_shapes)
+        active_rows = np.any(x != 0, axis=0)
+        if x.shape[1] != full_shapes[0][0]:
+            raise ValueError(f"x has {x.shape[1]} features but W1 has {full_shapes[0][0]} rows")
+        keep = [np.repeat(active_rows, full_shapes[0][1])] + [np.ones(int(np.prod(s)), bool) for s in full_shapes[1:]]
+        self.keep = np.concatenate(keep)
+        self.shapes = [(int(active_rows.sum()), full_shapes[0][1])] + full_shapes[1:]
         self.sizes = [int(np.prod(s)) for s in self.shapes]
-        self.dim = sum(self.sizes)
-        self.x = tf.constant(np.asarray(x, np.float64))
+        self.x = tf.constant(x[:, active_rows])
         self.y1h = tf.one_hot(np.asarray(y, np.int64), self.shapes[-1][0], dtype=tf.float64)
-        spec = tf.TensorSpec([self.dim], tf.float64)
+        spec = tf.TensorSpec([int(self.keep.sum())], tf.float64)
         self._value = tf.function(self._loss, input_signature=[spec])
         self._value_and_grad = tf.function(self._loss_and_grad, input_signature=[spec])
         self._hvp = tf.function(self._hvp_graph, input_signature=[spec, spec])
@@ -74,15 +87,26 @@ class TrainingLoss:
             grad = tape.gradient(loss, theta)
         return acc.jvp(grad)
 
+    def _scatter(self, active_values) -> np.ndarray:
+        out = np.zeros(self.dim)
+        out[self.keep] = active_values
+        return out
+
+    def _active(self, theta) -> np.ndarray:
+        theta = np.asarray(theta, np.float64)
+        if theta.shape != (self.dim,):
+            raise ValueError(f"expected a parameter vector of shape ({self.dim},), got {theta.shape}")
+        return theta[self.keep]
+
     def value(self, theta) -> float:
-        return float(self._value(np.asarray(theta, np.float64)).numpy())
+        return float(self._value(self._active(theta)).numpy())
 
     def value_and_grad(self, theta):
-        loss, grad = self._value_and_grad(np.asarray(theta, np.float64))
-        return float(loss.numpy()), grad.numpy()
+        loss, grad = self._value_and_grad(self._active(theta))
+        return float(loss.numpy()), self._scatter(grad.numpy())
 
     def hvp(self, theta, v) -> np.ndarray:
-        return self._hvp(np.asarray(theta, np.float64), np.asarray(v, np.float64)).numpy()
+        return self._scatter(self._hvp(self._active(theta), self._active(v)).numpy())
 
 
 def rademacher(rng: np.random.Generator, dim: int) -> np.ndarray:

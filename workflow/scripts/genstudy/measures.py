@@ -52,16 +52,19 @@ def norm_measures(params, params0, x, y, percentile: float) -> tuple[dict, list[
     return rec, notes
 
 
-def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings: dict, threads: int = 1):
+def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings: dict, threads: int = 1,
+                        loss: TrainingLoss | None = None):
     """(record, notes, diagnostics, (nodes, weights)) for one checkpoint's weights.
 
     ``x, y``: the training subset and the labels trained on; ``x_test``: points for the
-    input-output Jacobian. Every estimator is seeded from ``settings['seed']``.
+    input-output Jacobian. Every estimator is seeded from ``settings['seed']``. Pass the
+    ``loss`` of the same subset to reuse its compiled functions across checkpoints.
     """
     s = {**DEFAULTS, **(settings or {})}
     seed = int(s["seed"])
     rec, notes = norm_measures(params, params0, x, y, float(s["margin_percentile"]))
-    loss = TrainingLoss(params, x, y, threads=threads)
+    if loss is None:
+        loss = TrainingLoss(params, x, y, threads=threads)
     theta = flatten_params(params)
 
     def hvp(v):

@@ -18,7 +18,8 @@ TRAINING_PANELS = (
     ("l2_seed", "L2 = 4·∏ ‖W_i‖_F²"),
     ("epoch", "epochs"),
 )
-COLORS = {"correct": "tab:blue", "random": "tab:red", "wrong": "tab:purple", "acc1": "tab:green", "loss0": "tab:orange"}
+COLORS = {"correct": "tab:blue", "random": "tab:red", "wrong": "tab:purple", "acc1": "tab:green", "loss0": "tab:orange",
+          "all": "tab:gray"}
 
 
 def spans_decades(values) -> bool:
