@@ -207,3 +207,16 @@ def test_jacobian_norm_against_finite_differences():
         J = np.stack([(probs(xi + h * e) - probs(xi - h * e)) / (2 * h) for e in np.eye(len(xi))], axis=1)
         fd.append(np.linalg.norm(J))
     assert C.jacobian_frobenius(params, x) == pytest.approx(np.mean(fd), rel=1e-6)
+
+
+def test_measures_over_margin_are_empty_with_a_note_when_the_margin_is_negative():
+    from genstudy.measures import norm_measures
+
+    params = tiny_params(5)
+    x, _ = tiny_data(5, n=50)
+    wrong = (logits(params, x).argmax(1) + 1) % 10  # labels the net gets wrong: every margin < 0
+    rec, notes = norm_measures(params, tiny_params(6), x, wrong, 5.0)
+    assert rec["margin"] < 0
+    assert all(rec[k] is None for k in ("l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin"))
+    assert rec["l2_seed"] > 0 and rec["dist_init"] > 0
+    assert len(notes) == 1 and "margin" in notes[0] and "undefined" in notes[0]

@@ -63,6 +63,7 @@ BAD_CONFIGS = [
     ({"label_modes": ["correct", "noisy"]}, r"noisy"),
     ({"dataset": "data/does_not_exist.npz"}, r"dataset: file not found: data/does_not_exist.npz"),
     ({"model": {"hidden": [64, -1]}}, r"hidden|-1"),
+    ({"model": {"hidden": [64, 64, 64]}}, r"hidden|is too long"),
 ]
 
 
