@@ -45,14 +45,13 @@ def figure_paths():
     return by_checkpoint + by_mode
 
 
-def measure_outputs(name):
-    names = [name.format(checkpoint=c) for c in CHECKPOINTS] if "{checkpoint}" in name else [name]
+def measure_jsons():
     return expand(
-        "results/measures/{label_mode}/n{size}/seed{seed}/{name}",
+        "results/measures/{label_mode}/n{size}/seed{seed}/{ckpt}.json",
         label_mode=LABEL_MODES,
         size=SIZES,
         seed=SEEDS,
-        name=names,
+        ckpt=CHECKPOINTS,
     )
 
 

@@ -36,7 +36,6 @@ rule plot_measures:
         checkpoints=CHECKPOINTS,
         label_modes=LABEL_MODES,
         top_k=config["measures"]["top_k"],
-        n_layers=len(config["model"]["hidden"]) + 1,
     log:
         "results/logs/plot_measures.log",
     conda:

@@ -21,7 +21,7 @@ rule training_table:
 rule measures_table:
     input:
         training="results/tables/training.csv",
-        measures=measure_outputs("{checkpoint}.json"),
+        measures=measure_jsons(),
     output:
         report(
             "results/tables/measures.csv",
@@ -30,7 +30,6 @@ rule measures_table:
         ),
     params:
         top_k=config["measures"]["top_k"],
-        n_layers=len(config["model"]["hidden"]) + 1,
     log:
         "results/logs/measures_table.log",
     conda:
@@ -55,7 +54,6 @@ rule rank_correlation:
         ),
     params:
         top_k=config["measures"]["top_k"],
-        n_layers=len(config["model"]["hidden"]) + 1,
     log:
         "results/logs/rank_correlation.log",
     conda:

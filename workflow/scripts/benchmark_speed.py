@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from genstudy.arrays import PARAM_NAMES  # noqa: E402
 from genstudy.curvature import TrainingLoss, flatten_params  # noqa: E402
 from genstudy.data import nested_subsets, prepare_pool_and_test  # noqa: E402
 from genstudy.model import glorot_uniform_init  # noqa: E402
@@ -55,7 +56,7 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
         keras.layers.Dense(64, activation="relu"),
         keras.layers.Dense(10, activation="softmax"),
     ])
-    model.set_weights([params0[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3")])
+    model.set_weights([params0[k] for k in PARAM_NAMES])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     y1h, yt1h = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
     norms = []
@@ -94,7 +95,7 @@ def floor_ms(tf, params0, x, y, epochs, reps, prune_idle_pixels=False):
         active = np.any(x != 0, axis=0)
         x = x[:, active]
         params0 = {**params0, "W1": params0["W1"][active]}
-    w = [tf.Variable(params0[k]) for k in ("W1", "b1", "W2", "b2", "W3", "b3")]
+    w = [tf.Variable(params0[k]) for k in PARAM_NAMES]
     xc, y1h = tf.constant(x), tf.one_hot(y, 10)
 
     @tf.function

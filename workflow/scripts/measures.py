@@ -3,7 +3,7 @@ import time
 
 STARTED = time.perf_counter()
 
-from genstudy.arrays import load_npz, load_params, load_subset, save_json, save_npz  # noqa: E402
+from genstudy.arrays import load_checkpoint, load_npz, load_params, load_subset, save_json, save_npz  # noqa: E402
 from genstudy.curvature import TrainingLoss  # noqa: E402
 from genstudy.logs import log, redirect_output  # noqa: E402
 from genstudy.measures import checkpoint_measures  # noqa: E402
@@ -21,22 +21,20 @@ for i, size in enumerate(snakemake.params.sizes):
     loss = None  # built once per subset, shared by both checkpoints
     for ckpt in ("acc1", "loss0"):
         t = time.perf_counter()
-        params = load_params(inp[ckpt][i])
-        meta = load_npz(inp[ckpt][i], ["epoch", "reached"])
+        params, epoch, reached = load_checkpoint(inp[ckpt][i])
         if loss is None:
             loss = TrainingLoss(params, subset["x"], subset["y"], threads=snakemake.threads)
         record, notes, diagnostics, (nodes, weights) = checkpoint_measures(
             params, params0, subset["x"], subset["y"], test["x"], snakemake.params.settings,
             threads=snakemake.threads, loss=loss)
-        if not bool(meta["reached"]):
-            notes.append(f"{ckpt} not reached by max_epochs: measures are of the final weights "
-                         f"(epoch {int(meta['epoch'])})")
+        if not reached:
+            notes.append(f"{ckpt} not reached by max_epochs: measures are of the final weights (epoch {epoch})")
         log(f"n={size} {ckpt}: {json.dumps(record)} ({time.perf_counter() - t:.2f} s)")
         for note in notes:
             log(f"note: {note}")
         save_json(out[ckpt][i], {
             "label_mode": w.label_mode, "size": int(size), "seed": int(w.seed), "checkpoint": ckpt,
-            "reached": bool(meta["reached"]), "epoch": int(meta["epoch"]),
+            "reached": reached, "epoch": epoch,
             "measures": record, "notes": notes, "diagnostics": diagnostics,
         })
         save_npz(out[f"{ckpt}_density"][i], nodes=nodes, weights=weights)

@@ -74,7 +74,16 @@ def load_npz(path, required=()) -> dict[str, np.ndarray]:
 
 def load_params(path) -> dict[str, np.ndarray]:
     """Weights W1 b1 W2 b2 W3 b3 (kernels (fan_in, fan_out)), checked for consistent shapes."""
-    arrays = load_npz(path, PARAM_NAMES)
+    return _checked_params(load_npz(path, PARAM_NAMES), path)
+
+
+def load_checkpoint(path) -> tuple[dict[str, np.ndarray], int, bool]:
+    """(weights, epoch, reached) of a training checkpoint, in one read of the file."""
+    arrays = load_npz(path, PARAM_NAMES + ("epoch", "reached"))
+    return _checked_params(arrays, path), int(arrays["epoch"]), bool(arrays["reached"])
+
+
+def _checked_params(arrays: dict, path) -> dict[str, np.ndarray]:
     fan_in = None
     for i in (1, 2, 3):
         W, b = arrays[f"W{i}"], arrays[f"b{i}"]

@@ -167,7 +167,7 @@ def hessian_top_eigenvalues(hvp, dim: int, k: int, rng: np.random.Generator, max
     def converged(alpha, beta):
         if len(alpha) < k:
             return False
-        T = np.diag(alpha) + np.diag(beta[: len(alpha) - 1], 1) + np.diag(beta[: len(alpha) - 1], -1)
+        T = LanczosResult(alpha, beta[: len(alpha) - 1]).tridiagonal()
         top = np.sort(np.linalg.eigvalsh(T))[::-1][:k]
         done = prev[0] is not None and np.all(np.abs(top - prev[0]) <= tol * np.maximum(np.abs(top), 1e-300))
         prev[0] = top
@@ -248,19 +248,31 @@ def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, a
     return (best - base) / (1.0 + base)
 
 
+_JACOBIAN_NORMS = None
+
+
+def _jacobian_norms_function(tf):
+    """‖∂ softmax(f(x)) / ∂x‖_F per row of x, compiled once per process: the weights are
+    arguments, so every checkpoint of a measures job reuses the same graph."""
+    global _JACOBIAN_NORMS
+    if _JACOBIAN_NORMS is None:
+
+        def norms(weights, xb):
+            with tf.GradientTape() as tape:
+                tape.watch(xb)
+                p = tf.nn.softmax(tf_logits(tf, weights, xb))
+            J = tape.batch_jacobian(p, xb)
+            return tf.sqrt(tf.reduce_sum(J * J, axis=[1, 2]))
+
+        _JACOBIAN_NORMS = tf.function(norms, reduce_retracing=True)
+    return _JACOBIAN_NORMS
+
+
 def jacobian_frobenius(params: dict, x: np.ndarray, threads: int = 1, batch: int = 250) -> float:
     """Novak et al. 2018 (arXiv 1802.08760): mean over points of ‖∂ softmax(f(x)) / ∂x‖_F."""
     tf = configure_tensorflow(threads)
+    norms = _jacobian_norms_function(tf)
     weights = [tf.constant(np.asarray(params[k], np.float64)) for k in PARAM_NAMES]
-
-    @tf.function
-    def norms(xb):
-        with tf.GradientTape() as tape:
-            tape.watch(xb)
-            p = tf.nn.softmax(tf_logits(tf, weights, xb))
-        J = tape.batch_jacobian(p, xb)
-        return tf.sqrt(tf.reduce_sum(J * J, axis=[1, 2]))
-
     x = np.asarray(x, np.float64)
-    out = [norms(tf.constant(x[i : i + batch])).numpy() for i in range(0, len(x), batch)]
+    out = [norms(weights, tf.constant(x[i : i + batch])).numpy() for i in range(0, len(x), batch)]
     return float(np.mean(np.concatenate(out)))

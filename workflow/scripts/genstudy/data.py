@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .arrays import FileContractError, load_npz
+
 N_CLASSES = 10
 N_FEATURES = 784
 LABEL_MODE_PATTERN = re.compile(r"^(correct|random|wrong|corrupt(100|[1-9]?[0-9]))$")
@@ -83,13 +85,10 @@ def stratified_split(y: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarr
 
 
 def _load_npz_arrays(path: Path, source: str) -> dict[str, np.ndarray]:
-    if not path.exists():
-        raise DataError(f"{source}: file not found: {path}")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except Exception as exc:  # zipfile/ValueError/OSError all mean the same to a user
-        raise DataError(f"{source}: cannot read {path} as an .npz file ({exc})") from exc
+        return load_npz(path)
+    except FileContractError as exc:
+        raise DataError(f"{source}: {exc}") from exc
 
 
 def _split_arrays(arrays: dict, path: Path) -> tuple[np.ndarray, ...]:

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import yaml
 
+from .arrays import PARAM_NAMES
 from .curvature import (TrainingLoss, flatten_params, hessian_top_eigenvalues, hutchinson_trace,
                         jacobian_frobenius, sharpness, slq_density)
 from .data import rng_for
@@ -12,19 +15,22 @@ from .flatness import pacbayes_sigma
 from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin,
                     l2_path_over_margin, l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
 
-DEFAULTS = dict(
-    seed=0, margin_percentile=5.0, top_k=5, lanczos_max_iter=100, eig_tol=1e-3,
-    trace_tol=1e-3, trace_min_vectors=10, trace_max_vectors=200, slq_runs=2, slq_steps=60,
-    sharpness_alpha=5e-4, sharpness_steps=20, sharpness_restarts=3,
-    flatness_draws=10, flatness_halvings=15, flatness_target_drop=0.1, flatness_epsilon=1e-3,
-    jacobian_points=1000,
-)
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
+
+def _schema_defaults(section: str) -> dict:
+    """The config schema's defaults of one section: one source of truth for callers outside Snakemake."""
+    props = yaml.safe_load(SCHEMA.read_text())["properties"][section]["properties"]
+    return {k: v["default"] for k, v in props.items()}
+
+
+DEFAULTS = _schema_defaults("measures")
 # Named streams so each estimator's draws are independent of whether others ran.
 STREAM_EIG, STREAM_TRACE, STREAM_SLQ, STREAM_SHARP, STREAM_FLAT = 101, 103, 107, 109, 113
 
 
-def measure_columns(top_k: int, n_layers: int = 3) -> list[str]:
-    layers = range(1, n_layers + 1)
+def measure_columns(top_k: int) -> list[str]:
+    layers = range(1, len(PARAM_NAMES) // 2 + 1)
     return (["l2_seed"] + [f"fro_{i}" for i in layers] + [f"spec_{i}" for i in layers]
             + ["margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin", "dist_init"]
             + [f"hessian_eig_{i}" for i in range(1, top_k + 1)]
