@@ -30,7 +30,7 @@ def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):
 def mnist5k_pool():
     from genstudy.data import prepare_pool_and_test
 
-    return prepare_pool_and_test("mnist5k", 1000, 0)
+    return prepare_pool_and_test("mnist5k", 1000, 0)[:4]
 
 
 def tiny_params(seed=0, sizes=(8, 4, 3, 10)):

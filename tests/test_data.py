@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from genstudy.data import (DataError, make_labels, nested_subsets, parse_label_mode, prepare_pool_and_test,
+from genstudy.labels import parse_label_mode
+from genstudy.data import (DataError, make_labels, nested_subsets, prepare_pool_and_test,
                            scale_images, stratified_split, subset_order)
 
 
@@ -71,13 +72,13 @@ def test_npz_dataset_path_layout_and_errors(tmp_path):
     path = tmp_path / "digits.npz"
     np.savez(path, x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8), y_train=np.arange(300) % 10,
              x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), y_test=np.arange(50) % 10)
-    x_pool, y_pool, x_test, y_test = prepare_pool_and_test(str(path), 20, 0)
+    x_pool, y_pool, x_test, y_test, _ = prepare_pool_and_test(str(path), 20, 0)
     assert x_pool.shape == (300, 784) and x_test.shape == (20, 784)
     assert x_pool.dtype == np.float32 and x_pool.max() <= 1.0
     assert np.bincount(y_test).tolist() == [2] * 10
     bad = tmp_path / "bad.npz"
     np.savez(bad, x_train=np.zeros((10, 5)), y_train=np.zeros(10), x_test=np.zeros((2, 784)), y_test=np.zeros(2))
-    with pytest.raises(DataError, match=r"x_train.*\(N, 28, 28\) or \(N, 784\)"):
+    with pytest.raises(DataError, match=r"y_train.*labels of shape \(10,\)|x_test.*shape \(N, 5\)"):
         prepare_pool_and_test(str(bad), 1, 0)
     with pytest.raises(DataError, match="not found"):
         prepare_pool_and_test(str(tmp_path / "missing.npz"), 10, 0)
@@ -93,10 +94,12 @@ def test_keras_mnist_cache_is_read_without_download(tmp_path, monkeypatch):
              y_train=np.arange(200) % 10, x_test=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
              y_test=np.arange(100) % 10)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    x_pool, _, x_test, _ = prepare_pool_and_test("mnist", 30, 0)
+    x_pool, _, x_test, _, _ = prepare_pool_and_test("mnist", 30, 0)
     assert x_pool.shape == (200, 784) and x_test.shape == (30, 784)
 
 
 def test_scale_rejects_wrong_shapes():
-    with pytest.raises(DataError, match="expected images"):
-        scale_images(np.zeros((3, 10)))
+    with pytest.raises(DataError, match=r"expected images of shape \(N, 28, 28\) or \(N, 784\)"):
+        scale_images(np.zeros((3, 10)), image_shape=(28, 28))
+    with pytest.raises(DataError, match="expected a non-empty array of images"):
+        scale_images(np.zeros((3, 2, 2, 2, 2)))

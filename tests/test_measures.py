@@ -8,7 +8,7 @@ from conftest import tiny_data, tiny_params
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.flatness import pacbayes_sigma
-from genstudy.model import cross_entropy, logits
+from genstudy.model import cross_entropy, flatten, logits, unflatten
 
 
 def min_abs_preactivation(params, x):
@@ -29,12 +29,12 @@ def tiny():
     x, y = tiny_data(seed)
     x[:, [1, 5]] = 0.0  # idle inputs, like MNIST's border pixels: their W1 rows have zero curvature
     loss = C.TrainingLoss(params, x, y)
-    theta = C.flatten_params(params)
+    theta = flatten(params)
     return params, x, y, loss, theta
 
 
 def numpy_loss(theta, params, x, y):
-    return cross_entropy(logits(C.unflatten_params(theta, params), x), y).mean()
+    return cross_entropy(logits(unflatten(theta, params), x), y).mean()
 
 
 @pytest.fixture(scope="module")

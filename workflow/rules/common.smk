@@ -6,6 +6,8 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
 from genstudy.config import ConfigError, check_config  # noqa: E402
+from genstudy.contract import CHECKPOINTS  # noqa: E402
+from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 
 try:
     check_config(config)
@@ -15,15 +17,15 @@ except ConfigError as exc:
 SIZES = [int(n) for n in config["sizes"]]
 SEEDS = [int(s) for s in config["seeds"]]
 LABEL_MODES = list(config["label_modes"])
-CHECKPOINTS = ["acc1", "loss0"]
+DEPTH = len(config["model"]["hidden"]) + 1
 ENV = "../../environment.yml"
 
 
 wildcard_constraints:
-    label_mode=r"correct|random|wrong|corrupt\d+",
+    label_mode=LABEL_MODE_REGEX,
     seed=r"\d+",
     size=r"\d+",
-    checkpoint=r"acc1|loss0",
+    checkpoint="|".join(CHECKPOINTS),
 
 
 def run_dirs():

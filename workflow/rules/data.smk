@@ -2,6 +2,7 @@ rule prepare_data:
     output:
         pool="results/data/pool.npz",
         test="results/data/test.npz",
+        info="results/data/dataset.json",
     params:
         dataset=config["dataset"],
         test_size=config["test_size"],
@@ -21,6 +22,7 @@ rule prepare_data:
 rule make_subsets:
     input:
         pool="results/data/pool.npz",
+        info="results/data/dataset.json",
     output:
         expand("results/subsets/{{label_mode}}/seed{{seed}}/n{size}.npz", size=SIZES),
     params:
@@ -35,7 +37,7 @@ rule make_subsets:
 
 rule init_weights:
     input:
-        pool="results/data/pool.npz",
+        info="results/data/dataset.json",
     output:
         "results/init/seed{seed}.npz",
     params:

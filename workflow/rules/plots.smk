@@ -36,6 +36,7 @@ rule plot_measures:
         checkpoints=CHECKPOINTS,
         label_modes=LABEL_MODES,
         top_k=config["measures"]["top_k"],
+        depth=DEPTH,
     log:
         "results/logs/plot_measures.log",
     conda:

@@ -30,6 +30,7 @@ rule measures_table:
         ),
     params:
         top_k=config["measures"]["top_k"],
+        depth=DEPTH,
     log:
         "results/logs/measures_table.log",
     conda:
@@ -54,6 +55,7 @@ rule rank_correlation:
         ),
     params:
         top_k=config["measures"]["top_k"],
+        depth=DEPTH,
     log:
         "results/logs/rank_correlation.log",
     conda:

@@ -9,7 +9,7 @@ several repetitions and reporting the median:
   workflow_ms_per_epoch    this workflow's compiled loop incl. its exact evaluation
   floor_ms_per_epoch       one compiled full-batch gradient + one forward pass
   floor_pruned_ms_per_epoch  the same without the always-zero pixels, which the
-                           workflow's loop leaves out exactly (see training._Trainer)
+                           workflow's loop leaves out exactly (see model.InputCompaction)
   grad_ms, hvp_ms          one float64 gradient / Hessian-vector product (curvature code)
 and the ratios speedup_vs_keras_fit, overhead_vs_floor (and vs the pruned floor),
 hvp_over_grad. The workflow's epoch also evaluates the test set, which neither floor does.
@@ -30,11 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from genstudy.arrays import PARAM_NAMES  # noqa: E402
-from genstudy.curvature import TrainingLoss, flatten_params  # noqa: E402
+from genstudy.curvature import TrainingLoss  # noqa: E402
 from genstudy.data import nested_subsets, prepare_pool_and_test  # noqa: E402
-from genstudy.model import glorot_uniform_init  # noqa: E402
-from genstudy.training import TrainSettings, _Trainer, configure_tensorflow, tf_cross_entropy, tf_logits  # noqa: E402
+from genstudy.model import flatten, glorot_uniform_init, ordered, tf_cross_entropy, tf_logits  # noqa: E402
+from genstudy.runtime import configure_tensorflow  # noqa: E402
+from genstudy.training import TrainSettings, _Run  # noqa: E402
 
 
 def median_time(fn, reps: int) -> float:
@@ -56,7 +56,7 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
         keras.layers.Dense(64, activation="relu"),
         keras.layers.Dense(10, activation="softmax"),
     ])
-    model.set_weights([params0[k] for k in PARAM_NAMES])
+    model.set_weights(ordered(params0))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     y1h, yt1h = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
     norms = []
@@ -74,7 +74,7 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
 
 def workflow_ms(tf, params0, x, y, xt, yt, epochs, reps):
     s = TrainSettings(max_epochs=10**9, target_loss=1e-30, chunk_epochs=epochs)
-    trainer = _Trainer(tf, params0, x, y, xt, yt, s)
+    trainer = _Run(tf, params0, x, y, xt, yt, s)
     state = {"last": 0}
 
     def chunk():
@@ -95,15 +95,15 @@ def floor_ms(tf, params0, x, y, epochs, reps, prune_idle_pixels=False):
         active = np.any(x != 0, axis=0)
         x = x[:, active]
         params0 = {**params0, "W1": params0["W1"][active]}
-    w = [tf.Variable(params0[k]) for k in PARAM_NAMES]
+    w = [tf.Variable(p) for p in ordered(params0)]
     xc, y1h = tf.constant(x), tf.one_hot(y, 10)
 
     @tf.function
     def epoch_arithmetic():
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf_cross_entropy(tf, tf_logits(tf, w, xc), y1h))
+            loss = tf.reduce_mean(tf_cross_entropy(tf_logits(w, xc), y1h))
         g = tape.gradient(loss, w)
-        z = tf_logits(tf, w, xc)
+        z = tf_logits(w, xc)
         return g, z
 
     def run():
@@ -116,7 +116,7 @@ def floor_ms(tf, params0, x, y, epochs, reps, prune_idle_pixels=False):
 
 def curvature_ms(params0, x, y, reps):
     loss = TrainingLoss(params0, x, y)
-    theta = flatten_params(params0)
+    theta = flatten(params0)
     v = theta.copy()
     loss.value_and_grad(theta)
     loss.hvp(theta, v)
@@ -137,7 +137,7 @@ def main(argv=None):
                     help="sizes at which to time the workflow's epoch for the cost model (empty: skip)")
     args = ap.parse_args(argv)
     tf = configure_tensorflow(args.threads)
-    x_pool, y_pool, x_test, y_test = prepare_pool_and_test("mnist5k", 1000, 0)
+    x_pool, y_pool, x_test, y_test, _ = prepare_pool_and_test("mnist5k", 1000, 0)
     params0 = glorot_uniform_init([784, 64, 64, 10], 0)
     results = {}
     for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.sizes):

@@ -1,10 +1,10 @@
-from genstudy.arrays import load_npz, save_npz
+from genstudy.arrays import load_json, save_npz
 from genstudy.logs import log, redirect_output
 from genstudy.model import glorot_uniform_init, layer_sizes
 
 redirect_output(snakemake.log[0])
-n_inputs = load_npz(snakemake.input.pool, ["x"])["x"].shape[1]
-sizes = layer_sizes(n_inputs, snakemake.params.hidden)
+info = load_json(snakemake.input.info, ["n_features", "n_classes"])
+sizes = layer_sizes(info["n_features"], snakemake.params.hidden, info["n_classes"])
 params = glorot_uniform_init(sizes, int(snakemake.wildcards.seed))
 log(f"Glorot-uniform init, layers {sizes}, seed {snakemake.wildcards.seed}")
 save_npz(snakemake.output[0], epoch=0, **params)

@@ -4,10 +4,11 @@ import time
 STARTED = time.perf_counter()
 
 from genstudy.arrays import load_checkpoint, load_npz, load_params, load_subset, save_json, save_npz  # noqa: E402
+from genstudy.contract import CHECKPOINTS  # noqa: E402
 from genstudy.curvature import TrainingLoss  # noqa: E402
 from genstudy.logs import log, redirect_output  # noqa: E402
 from genstudy.measures import checkpoint_measures  # noqa: E402
-from genstudy.training import configure_tensorflow  # noqa: E402
+from genstudy.runtime import configure_tensorflow  # noqa: E402
 
 redirect_output(snakemake.log[0])
 configure_tensorflow(snakemake.threads)
@@ -19,7 +20,7 @@ params0 = load_params(inp.init)
 for i, size in enumerate(snakemake.params.sizes):
     subset = load_subset(inp.subsets[i])
     loss = None  # built once per subset, shared by both checkpoints
-    for ckpt in ("acc1", "loss0"):
+    for ckpt in CHECKPOINTS:
         t = time.perf_counter()
         params, epoch, reached = load_checkpoint(inp[ckpt][i])
         if loss is None:

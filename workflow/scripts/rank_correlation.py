@@ -6,7 +6,7 @@ from genstudy.tables import rank_correlations
 
 redirect_output(snakemake.log[0])
 table = pd.read_csv(snakemake.input[0])
-tau = rank_correlations(table, int(snakemake.params.top_k))
+tau = rank_correlations(table, int(snakemake.params.top_k), int(snakemake.params.depth))
 tau.to_csv(snakemake.output.table, index=False)
 log(tau[tau.runs == "all"].to_string(index=False))
 plot_rank_correlation(tau, snakemake.output.figure)

@@ -6,7 +6,8 @@ STARTED = time.perf_counter()
 from genstudy.arrays import load_npz, load_params, load_subset
 from genstudy.logs import log, redirect_output
 from genstudy.runs import write_training_outputs
-from genstudy.training import TrainSettings, configure_tensorflow, train_to_targets
+from genstudy.runtime import configure_tensorflow
+from genstudy.training import TrainSettings, train_to_targets
 
 redirect_output(snakemake.log[0])
 configure_tensorflow(snakemake.threads)
@@ -21,7 +22,8 @@ result = train_to_targets(
     params0, subset["x"], subset["y"], test["x"], test["y"], settings,
     state_path=snakemake.params.state, log=log, threads=snakemake.threads,
 )
-write_training_outputs(result, settings, dict(snakemake.output.items()), log=log)
+run = {"label_mode": w.label_mode, "size": int(w.size), "seed": int(w.seed)}
+write_training_outputs(result, settings, dict(snakemake.output.items()), run, log=log)
 if result.resumed_from_epoch:
     log(f"this run resumed from epoch {result.resumed_from_epoch}")
 Path(snakemake.params.state).unlink(missing_ok=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
-SUBSET_KEYS = ("x", "y", "y_true", "index")
+from .contract import SUBSET_KEYS
+from .model import depth_of, param_names
 
 
 class FileContractError(ValueError):
@@ -72,27 +72,49 @@ def load_npz(path, required=()) -> dict[str, np.ndarray]:
     return arrays
 
 
+def load_json(path, required=()) -> dict:
+    """A JSON object, with the keys ``required`` present; errors name the file."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileContractError(f"{path}: file not found") from None
+    except (OSError, ValueError) as exc:
+        raise FileContractError(f"{path}: unreadable or truncated JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise FileContractError(f"{path}: expected a JSON object, got {type(doc).__name__}")
+    missing = [k for k in required if k not in doc]
+    if missing:
+        raise FileContractError(f"{path}: missing keys {missing} (has {sorted(doc)})")
+    return doc
+
+
 def load_params(path) -> dict[str, np.ndarray]:
-    """Weights W1 b1 W2 b2 W3 b3 (kernels (fan_in, fan_out)), checked for consistent shapes."""
-    return _checked_params(load_npz(path, PARAM_NAMES), path)
+    """Weights W1 b1 … WL bL (kernels (fan_in, fan_out)), checked for consistent shapes."""
+    return _checked_params(load_npz(path, ("W1", "b1")), path)
 
 
 def load_checkpoint(path) -> tuple[dict[str, np.ndarray], int, bool]:
     """(weights, epoch, reached) of a training checkpoint, in one read of the file."""
-    arrays = load_npz(path, PARAM_NAMES + ("epoch", "reached"))
+    arrays = load_npz(path, ("W1", "b1", "epoch", "reached"))
     return _checked_params(arrays, path), int(arrays["epoch"]), bool(arrays["reached"])
 
 
 def _checked_params(arrays: dict, path) -> dict[str, np.ndarray]:
+    """The layers W1 b1 … WL bL of ``arrays`` (L = the last consecutive W), shapes chained."""
+    names = param_names(depth_of(arrays))
+    missing = [k for k in names if k not in arrays]
+    if missing:
+        raise FileContractError(f"{path}: missing arrays {missing} (has {sorted(arrays)})")
     fan_in = None
-    for i in (1, 2, 3):
+    for i in range(1, len(names) // 2 + 1):
         W, b = arrays[f"W{i}"], arrays[f"b{i}"]
         if W.ndim != 2 or b.shape != (W.shape[1],) or (fan_in is not None and W.shape[0] != fan_in):
             raise FileContractError(f"{path}: inconsistent shapes W{i} {W.shape}, b{i} {b.shape}")
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
             raise FileContractError(f"{path}: non-finite values in layer {i}")
         fan_in = W.shape[1]
-    return {k: arrays[k] for k in PARAM_NAMES}
+    return {k: arrays[k] for k in names}
 
 
 def load_subset(path) -> dict[str, np.ndarray]:
@@ -104,7 +126,3 @@ def load_subset(path) -> dict[str, np.ndarray]:
             + ", ".join(f"{k} {arrays[k].shape}" for k in SUBSET_KEYS)
         )
     return arrays
-
-
-def params_list(params: dict) -> list[np.ndarray]:
-    return [params[k] for k in PARAM_NAMES]

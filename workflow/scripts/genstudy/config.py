@@ -1,55 +1,57 @@
-"""Checks on the config that JSON Schema cannot express (they need the data)."""
+"""Checks on the config that JSON Schema cannot express (they need the data or several keys).
+
+Imported by the Snakefile at parse time: no numpy here.
+"""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
-from .data import parse_label_mode
-
-MNIST5K_SIZE = 5000
-OFFICIAL_TRAIN_SIZE = {"mnist": 60000, "fashion_mnist": 60000}
+from .datasets import DATASETS, DatasetError, npz_headers
+from .labels import parse_label_mode
 
 
 class ConfigError(ValueError):
     pass
 
 
-def pool_size(dataset: str, test_size: int) -> int:
-    """Number of training-pool examples the dataset gives, without loading the images."""
-    if dataset == "mnist5k":
-        return MNIST5K_SIZE - test_size
-    if dataset in OFFICIAL_TRAIN_SIZE:
-        return OFFICIAL_TRAIN_SIZE[dataset]
-    path = Path(dataset)
-    if not path.exists():
-        raise ConfigError(f"dataset: file not found: {dataset} (expected mnist5k, mnist, fashion_mnist or an .npz path)")
+def dataset_shape(dataset: str, test_size: int) -> dict:
+    """Pool size, features per example and (when declared) classes, without loading the images."""
+    spec = DATASETS.get(dataset)
+    if spec is not None:
+        pool = spec.n_examples - (0 if spec.has_test_split else test_size)
+        return {"pool_size": pool, "n_features": spec.n_features, "n_classes": spec.n_classes}
     try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
-            if missing:
-                raise ConfigError(f"dataset: {path} lacks arrays {missing}; expected x_train, y_train, x_test, y_test")
-            return int(f["y_train"].shape[0])
-    except ConfigError:
-        raise
-    except Exception as exc:
-        raise ConfigError(f"dataset: cannot read {path} as an .npz file ({exc})") from exc
+        headers = npz_headers(dataset)
+    except DatasetError as exc:
+        raise ConfigError(str(exc)) from None
+    missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in headers]
+    if missing:
+        raise ConfigError(f"dataset: {dataset} lacks arrays {missing}; expected x_train, y_train, x_test, y_test")
+    shape = headers["x_train"][0]
+    n_features = 1
+    for d in shape[1:]:
+        n_features *= int(d)
+    return {"pool_size": int(shape[0]) if shape else 0, "n_features": n_features, "n_classes": None}
 
 
-def check_config(config: dict) -> None:
-    """Raise ConfigError naming the key when the (schema-valid) config cannot run."""
+def check_config(config: dict) -> dict:
+    """Raise ConfigError naming the key when the (schema-valid) config cannot run.
+
+    Returns what the checks learnt about the dataset (pool size, features, classes).
+    """
     for mode in config["label_modes"]:
         try:
             parse_label_mode(mode)
         except ValueError as exc:
             raise ConfigError(f"label_modes: {exc}") from exc
-    if config["dataset"] == "mnist5k" and config["test_size"] >= MNIST5K_SIZE:
-        raise ConfigError(f"test_size: {config['test_size']} leaves no training pool of the {MNIST5K_SIZE} mnist5k digits")
+    if config["dataset"] == "mnist5k" and config["test_size"] >= DATASETS["mnist5k"].n_examples:
+        raise ConfigError(f"test_size: {config['test_size']} leaves no training pool of the "
+                          f"{DATASETS['mnist5k'].n_examples} mnist5k digits")
     batch = config["train"]["batch_size"]
     small = [n for n in config["sizes"] if n < batch]
     if small:
         raise ConfigError(f"sizes: {small} smaller than train.batch_size ({batch})")
-    pool = pool_size(config["dataset"], config["test_size"])
-    big = [n for n in config["sizes"] if n > pool]
+    shape = dataset_shape(config["dataset"], config["test_size"])
+    big = [n for n in config["sizes"] if n > shape["pool_size"]]
     if big:
-        raise ConfigError(f"sizes: {big} larger than the training pool of {config['dataset']} ({pool} examples)")
+        raise ConfigError(f"sizes: {big} larger than the training pool of {config['dataset']} "
+                          f"({shape['pool_size']} examples)")
+    return shape

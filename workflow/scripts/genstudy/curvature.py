@@ -2,7 +2,7 @@
 
 The objective is the mean softmax cross-entropy over the whole training subset,
 with the labels trained on, as a function of all parameters (weights and biases)
-flattened into one vector θ in the order W1 b1 W2 b2 W3 b3. The Hessian is never
+flattened into one vector θ in the order W1 b1 … WL bL (``model.flatten``). The Hessian is never
 formed: everything goes through Hessian-vector products (HVP) computed
 forward-over-backward (a ``ForwardAccumulator`` around a ``GradientTape``), the
 memory-efficient form used by PyHessian (Yao et al. 2020, arXiv 1912.07145).
@@ -16,61 +16,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import PARAM_NAMES
-from .training import configure_tensorflow, tf_cross_entropy, tf_logits
-
-
-def flatten_params(params: dict) -> np.ndarray:
-    return np.concatenate([np.asarray(params[k], np.float64).ravel() for k in PARAM_NAMES])
-
-
-def unflatten_params(theta: np.ndarray, like: dict) -> dict:
-    out, i = {}, 0
-    for k in PARAM_NAMES:
-        shape = np.shape(like[k])
-        size = int(np.prod(shape))
-        out[k] = np.asarray(theta[i : i + size]).reshape(shape)
-        i += size
-    return out
+from .model import InputCompaction, flatten, ordered, tf_cross_entropy, tf_logits, tf_unflatten
+from .runtime import configure_tensorflow
 
 
 class TrainingLoss:
     """Mean training cross-entropy L(θ) with compiled value, gradient and HVP.
 
-    θ is always the full parameter vector. Inside, the W1 rows of pixels that are zero
-    in every training example are left out: L does not depend on them, so their
-    gradient and every Hessian entry involving them are exactly 0, and the results
-    are scattered back with those zeros (the same exact saving as in training).
+    θ is always the full parameter vector (``model.flatten`` order). Inside, the
+    inputs that are zero in every training example are left out (``InputCompaction``):
+    L does not depend on their W1 rows, so their gradient and every Hessian entry
+    involving them are exactly 0, and results are scattered back with those zeros.
     """
 
     def __init__(self, params_like: dict, x: np.ndarray, y: np.ndarray, threads: int = 1):
         tf = configure_tensorflow(threads)
         self.tf = tf
         x = np.asarray(x, np.float64)
-        full_shapes = [tuple(np.shape(params_like[k])) for k in PARAM_NAMES]
-        self.dim = sum(int(np.prod(s)) for s in full_shapes)
-        active_rows = np.any(x != 0, axis=0)
-        if x.shape[1] != full_shapes[0][0]:
-            raise ValueError(f"x has {x.shape[1]} features but W1 has {full_shapes[0][0]} rows")
-        keep = [np.repeat(active_rows, full_shapes[0][1])] + [np.ones(int(np.prod(s)), bool) for s in full_shapes[1:]]
-        self.keep = np.concatenate(keep)
-        self.shapes = [(int(active_rows.sum()), full_shapes[0][1])] + full_shapes[1:]
-        self.sizes = [int(np.prod(s)) for s in self.shapes]
-        self.x = tf.constant(x[:, active_rows])
+        if x.shape[1] != np.shape(params_like["W1"])[0]:
+            raise ValueError(f"x has {x.shape[1]} features but W1 has {np.shape(params_like['W1'])[0]} rows")
+        compaction = InputCompaction.from_inputs(x)
+        self.dim = int(flatten(params_like).size)
+        self.keep = compaction.flat_mask(params_like)
+        self.shapes = [np.shape(p) for p in ordered(compaction.compact(params_like))]
+        self.x = tf.constant(compaction.inputs(x))
         self.y1h = tf.one_hot(np.asarray(y, np.int64), self.shapes[-1][0], dtype=tf.float64)
         spec = tf.TensorSpec([int(self.keep.sum())], tf.float64)
         self._value = tf.function(self._loss, input_signature=[spec])
         self._value_and_grad = tf.function(self._loss_and_grad, input_signature=[spec])
         self._hvp = tf.function(self._hvp_graph, input_signature=[spec, spec])
 
-    def _weights(self, theta):
-        parts = self.tf.split(theta, self.sizes)
-        return [self.tf.reshape(p, s) for p, s in zip(parts, self.shapes)]
-
     def _loss(self, theta):
         tf = self.tf
-        z = tf_logits(tf, self._weights(theta), self.x)
-        return tf.reduce_mean(tf_cross_entropy(tf, z, self.y1h))
+        z = tf_logits(tf_unflatten(theta, self.shapes), self.x)
+        return tf.reduce_mean(tf_cross_entropy(z, self.y1h))
 
     def _loss_and_grad(self, theta):
         with self.tf.GradientTape() as tape:
@@ -260,7 +239,7 @@ def _jacobian_norms_function(tf):
         def norms(weights, xb):
             with tf.GradientTape() as tape:
                 tape.watch(xb)
-                p = tf.nn.softmax(tf_logits(tf, weights, xb))
+                p = tf.nn.softmax(tf_logits(weights, xb))
             J = tape.batch_jacobian(p, xb)
             return tf.sqrt(tf.reduce_sum(J * J, axis=[1, 2]))
 
@@ -272,7 +251,7 @@ def jacobian_frobenius(params: dict, x: np.ndarray, threads: int = 1, batch: int
     """Novak et al. 2018 (arXiv 1802.08760): mean over points of ‖∂ softmax(f(x)) / ∂x‖_F."""
     tf = configure_tensorflow(threads)
     norms = _jacobian_norms_function(tf)
-    weights = [tf.constant(np.asarray(params[k], np.float64)) for k in PARAM_NAMES]
+    weights = [tf.constant(np.asarray(p, np.float64)) for p in ordered(params)]
     x = np.asarray(x, np.float64)
     out = [norms(weights, tf.constant(x[i : i + batch])).numpy() for i in range(0, len(x), batch)]
     return float(np.mean(np.concatenate(out)))

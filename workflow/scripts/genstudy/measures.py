@@ -2,35 +2,52 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import numpy as np
-import yaml
 
-from .arrays import PARAM_NAMES
-from .curvature import (TrainingLoss, flatten_params, hessian_top_eigenvalues, hutchinson_trace,
-                        jacobian_frobenius, sharpness, slq_density)
-from .data import rng_for
+from .curvature import (TrainingLoss, hessian_top_eigenvalues, hutchinson_trace, jacobian_frobenius, sharpness,
+                        slq_density)
 from .flatness import pacbayes_sigma
+from .model import flatten
 from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin,
                     l2_path_over_margin, l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
-
-SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
-
-
-def _schema_defaults(section: str) -> dict:
-    """The config schema's defaults of one section: one source of truth for callers outside Snakemake."""
-    props = yaml.safe_load(SCHEMA.read_text())["properties"][section]["properties"]
-    return {k: v["default"] for k, v in props.items()}
+from .seeds import STREAM_EIG, STREAM_FLAT, STREAM_SHARP, STREAM_SLQ, STREAM_TRACE, rng_for
 
 
-DEFAULTS = _schema_defaults("measures")
-# Named streams so each estimator's draws are independent of whether others ran.
-STREAM_EIG, STREAM_TRACE, STREAM_SLQ, STREAM_SHARP, STREAM_FLAT = 101, 103, 107, 109, 113
+@dataclass(frozen=True)
+class MeasureSettings:
+    """Settings of every estimator; the defaults are the config schema's (a test checks they agree)."""
+    seed: int = 0
+    margin_percentile: float = 5
+    top_k: int = 5
+    lanczos_max_iter: int = 100
+    eig_tol: float = 1.0e-3
+    trace_tol: float = 1.0e-3
+    trace_min_vectors: int = 10
+    trace_max_vectors: int = 200
+    slq_runs: int = 2
+    slq_steps: int = 60
+    sharpness_alpha: float = 5.0e-4
+    sharpness_steps: int = 20
+    sharpness_restarts: int = 3
+    flatness_draws: int = 10
+    flatness_halvings: int = 15
+    flatness_target_drop: float = 0.1
+    flatness_epsilon: float = 1.0e-3
+    jacobian_points: int = 1000
+
+    @classmethod
+    def from_config(cls, section: dict | None) -> "MeasureSettings":
+        types = {f.name: {"int": int, "float": float}[f.type] for f in fields(cls)}
+        unknown = sorted(set(section or {}) - set(types))
+        if unknown:
+            raise ValueError(f"measures: unknown settings {unknown}")
+        return cls(**{k: types[k](v) for k, v in (section or {}).items()})
 
 
-def measure_columns(top_k: int) -> list[str]:
-    layers = range(1, len(PARAM_NAMES) // 2 + 1)
+def measure_columns(top_k: int, depth: int) -> list[str]:
+    layers = range(1, depth + 1)
     return (["l2_seed"] + [f"fro_{i}" for i in layers] + [f"spec_{i}" for i in layers]
             + ["margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin", "dist_init"]
             + [f"hessian_eig_{i}" for i in range(1, top_k + 1)]
@@ -66,34 +83,34 @@ def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings: dic
     input-output Jacobian. Every estimator is seeded from ``settings['seed']``. Pass the
     ``loss`` of the same subset to reuse its compiled functions across checkpoints.
     """
-    s = {**DEFAULTS, **(settings or {})}
-    seed = int(s["seed"])
-    rec, notes = norm_measures(params, params0, x, y, float(s["margin_percentile"]))
+    s = settings if isinstance(settings, MeasureSettings) else MeasureSettings.from_config(settings)
+    seed = s.seed
+    rec, notes = norm_measures(params, params0, x, y, s.margin_percentile)
     if loss is None:
         loss = TrainingLoss(params, x, y, threads=threads)
-    theta = flatten_params(params)
+    theta = flatten(params)
 
     def hvp(v):
         return loss.hvp(theta, v)
 
-    top, n_eig = hessian_top_eigenvalues(hvp, loss.dim, int(s["top_k"]), rng_for(seed, STREAM_EIG),
-                                         int(s["lanczos_max_iter"]), float(s["eig_tol"]))
+    top, n_eig = hessian_top_eigenvalues(hvp, loss.dim, s.top_k, rng_for(seed, STREAM_EIG),
+                                         s.lanczos_max_iter, s.eig_tol)
     for i, v in enumerate(top, start=1):
         rec[f"hessian_eig_{i}"] = None if not math.isfinite(v) else float(v)
-    tr, se, n_tr = hutchinson_trace(hvp, loss.dim, rng_for(seed, STREAM_TRACE), float(s["trace_tol"]),
-                                    int(s["trace_min_vectors"]), int(s["trace_max_vectors"]))
+    tr, se, n_tr = hutchinson_trace(hvp, loss.dim, rng_for(seed, STREAM_TRACE), s.trace_tol,
+                                    s.trace_min_vectors, s.trace_max_vectors)
     rec["hessian_trace"], rec["hessian_trace_se"] = tr, se
-    nodes, weights = slq_density(hvp, loss.dim, rng_for(seed, STREAM_SLQ), int(s["slq_runs"]), int(s["slq_steps"]))
-    rec["sharpness"] = sharpness(loss, theta, rng_for(seed, STREAM_SHARP), float(s["sharpness_alpha"]),
-                                 int(s["sharpness_steps"]), int(s["sharpness_restarts"]))
-    sigma = pacbayes_sigma(params, x, y, rng_for(seed, STREAM_FLAT), float(s["flatness_target_drop"]),
-                           int(s["flatness_draws"]), int(s["flatness_halvings"]), float(s["flatness_epsilon"]))
+    nodes, weights = slq_density(hvp, loss.dim, rng_for(seed, STREAM_SLQ), s.slq_runs, s.slq_steps)
+    rec["sharpness"] = sharpness(loss, theta, rng_for(seed, STREAM_SHARP), s.sharpness_alpha,
+                                 s.sharpness_steps, s.sharpness_restarts)
+    sigma = pacbayes_sigma(params, x, y, rng_for(seed, STREAM_FLAT), s.flatness_target_drop,
+                           s.flatness_draws, s.flatness_halvings, s.flatness_epsilon)
     rec["pacbayes_flatness"] = 1.0 / sigma**2 if sigma > 0 else None
-    if sigma >= 2.0 * (1 - 2.0 ** -int(s["flatness_halvings"])):
+    if sigma >= 2.0 * (1 - 2.0 ** -s.flatness_halvings):
         notes.append("pacbayes_flatness: σ' reached the search's upper bound 2; the value is a lower bound on flatness")
     if sigma <= 0:
         notes.append("pacbayes_flatness: σ' collapsed to 0 (any noise costs the target accuracy drop)")
-    rec["jacobian_fro"] = jacobian_frobenius(params, np.asarray(x_test)[: int(s["jacobian_points"])], threads)
+    rec["jacobian_fro"] = jacobian_frobenius(params, np.asarray(x_test)[: s.jacobian_points], threads)
     diagnostics = {"training_loss_float64": loss.value(theta), "lanczos_steps_top_k": n_eig,
                    "hutchinson_vectors": n_tr, "pacbayes_sigma": sigma, "n_parameters": loss.dim}
     return rec, notes, diagnostics, (nodes, weights)

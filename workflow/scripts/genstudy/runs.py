@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from .arrays import FileContractError, load_params, save_json, save_npz
+from .contract import CHECKPOINTS, HISTORY_COLUMNS
 from .norms import l2_seed
-from .training import HISTORY_COLUMNS
-
-CHECKPOINTS = ("acc1", "loss0")
 
 
 def history_csv(history: np.ndarray) -> str:
@@ -23,15 +21,16 @@ def history_csv(history: np.ndarray) -> str:
     return out.getvalue()
 
 
-def write_training_outputs(result, settings, outputs: dict, log=print) -> None:
+def write_training_outputs(result, settings, outputs: dict, run: dict, log=print) -> None:
     """acc1/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
-    history.csv and summary.json."""
+    history.csv and summary.json; ``run`` (the job's wildcards) goes into the summary."""
     final_epoch = result.final_epoch
     ckpts = {
         "acc1": (result.acc1_epoch, result.acc1_params),
         "loss0": (result.loss0_epoch, result.final_params if result.loss0_epoch else None),
     }
     summary = {
+        "run": run,
         "batches_per_epoch": result.batches_per_epoch,
         "final_epoch": final_epoch,
         "max_epochs": settings.max_epochs,
@@ -65,13 +64,14 @@ def read_history(path) -> dict[int, dict]:
         raise FileContractError(f"{path}: not a training history ({exc})") from exc
 
 
-def run_rows(label_mode: str, size: int, seed: int, run_dir) -> list[dict]:
+def run_rows(run_dir) -> list[dict]:
     """One row per checkpoint of one run; an unreached one reports the final weights."""
     run_dir = Path(run_dir)
     try:
         summary = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise FileContractError(f"{run_dir / 'summary.json'}: unreadable ({exc})") from exc
+        label_mode, size, seed = (summary["run"][k] for k in ("label_mode", "size", "seed"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FileContractError(f"{run_dir / 'summary.json'}: unreadable ({type(exc).__name__}: {exc})") from exc
     history = read_history(run_dir / "history.csv")
     rows = []
     for ckpt in CHECKPOINTS:

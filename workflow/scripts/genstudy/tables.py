@@ -25,9 +25,9 @@ def read_measure_records(paths) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def join_measures(training: pd.DataFrame, measures: pd.DataFrame, top_k: int) -> pd.DataFrame:
+def join_measures(training: pd.DataFrame, measures: pd.DataFrame, top_k: int, depth: int) -> pd.DataFrame:
     """training.csv's rows, in its order, with one column per measure (empty where undefined)."""
-    cols = [c for c in measure_columns(top_k) if c not in training.columns]
+    cols = [c for c in measure_columns(top_k, depth) if c not in training.columns]
     m = measures.reindex(columns=KEYS + cols)
     out = training.merge(m, on=KEYS, how="left", validate="one_to_one")
     missing = out[cols].isna().all(axis=1)
@@ -36,7 +36,7 @@ def join_measures(training: pd.DataFrame, measures: pd.DataFrame, top_k: int) ->
     return out
 
 
-def rank_correlations(table: pd.DataFrame, top_k: int) -> pd.DataFrame:
+def rank_correlations(table: pd.DataFrame, top_k: int, depth: int) -> pd.DataFrame:
     """Kendall's τ (tau-b) between each measure and the test error = 1 − test_acc.
 
     The criterion of Jiang et al. 2019 (arXiv 1912.02178, §6): a measure that tracks
@@ -47,7 +47,7 @@ def rank_correlations(table: pd.DataFrame, top_k: int) -> pd.DataFrame:
     err = 1.0 - table["test_acc"]
     rows = []
     groups = [("all", table.index)] + [(c, table.index[table.checkpoint == c]) for c in table.checkpoint.unique()]
-    for m in measure_columns(top_k):
+    for m in measure_columns(top_k, depth):
         if m not in table:
             continue
         for name, idx in groups:

@@ -1,0 +1,19 @@
+"""Names shared by the rules and the package: the file contract, without numpy.
+
+The Snakefile imports this module at parse time, so it must stay free of numpy,
+pandas and TensorFlow (a dry run must be instant, and must work with only
+Snakemake installed).
+"""
+from __future__ import annotations
+
+# Stopping points of every training run, in the order they are reached.
+CHECKPOINTS = ("acc1", "loss0")
+
+# Per-epoch history of a run (epoch 0 = the initial weights).
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
+
+# Arrays of a training-subset file.
+SUBSET_KEYS = ("x", "y", "y_true", "index")
+
+# Arrays of the dataset split files written by prepare_data.
+SPLIT_KEYS = ("x", "y")
