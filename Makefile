@@ -2,25 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 CORES ?= all
+CONFIG ?= config.yaml
+# The TensorFlow build; for NVIDIA GPUs: make setup TENSORFLOW='tensorflow[and-cuda]==2.21.0'
+TENSORFLOW ?= tensorflow-cpu==2.21.0
+STAMP := $(VENV)/.installed-$(subst [,,$(subst ],,$(subst =,,$(TENSORFLOW))))
+STUDY = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)')).get('study', 'default'))")
 
-.PHONY: setup run report test bench lint dryrun clean
+.PHONY: setup run report test bench mutation lint dryrun lock clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	grep -v -i '^tensorflow[-_]cpu==' requirements.lock > $(VENV)/lock-without-tensorflow.txt
+	$(BIN)/pip install --quiet -r $(VENV)/lock-without-tensorflow.txt '$(TENSORFLOW)'
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/snakemake --cores $(CORES)
-	$(BIN)/snakemake --cores 1 --report results/report.html
+	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores $(CORES)
+	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
 
 report: setup
-	$(BIN)/snakemake --cores 1 --report results/report.html
+	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
 
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -ra tests
@@ -28,11 +33,24 @@ test: setup
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python workflow/scripts/benchmark_speed.py --out results/benchmarks/speed.json
 
+mutation: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tests/mutation/run.py --out results/benchmarks/mutation.json
+
 lint: setup
 	$(BIN)/snakemake --lint
 
 dryrun: setup
-	$(BIN)/snakemake -n --cores 1
+	$(BIN)/snakemake --configfile $(CONFIG) -n --cores 1
+
+# A fresh resolve of requirements.txt + requirements-test.txt into requirements.lock.
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet --upgrade pip
+	$(VENV)-lock/bin/pip install --quiet -r requirements.txt -r requirements-test.txt
+	(echo "# The complete environment that \`make\` installs: every package, resolved from requirements.txt and"; \
+	 echo "# requirements-test.txt on Python 3.11 (x86_64). Regenerate with \`make lock\`."; \
+	 $(VENV)-lock/bin/pip freeze --exclude-editable | sort -f) > requirements.lock
+	rm -rf $(VENV)-lock
 
 clean:
 	rm -rf results .snakemake

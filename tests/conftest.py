@@ -1,10 +1,12 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
@@ -24,6 +26,23 @@ def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
+
+
+def planned_jobs(proc) -> dict:
+    """Job counts of a dry run's 'Job stats' table."""
+    out = proc.stdout + proc.stderr
+    stats = out.split("Job stats:")[1].split("\n\n")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+
+
+def write_config(directory, base, **overrides):
+    """``base`` config with top-level keys replaced (sections merged), written to directory/config.yaml."""
+    cfg = yaml.safe_load(Path(base).read_text())
+    for k, v in overrides.items():
+        cfg[k] = {**cfg[k], **v} if isinstance(v, dict) and isinstance(cfg.get(k), dict) else v
+    path = Path(directory) / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
 
 
 @pytest.fixture(scope="session")

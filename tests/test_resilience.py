@@ -12,10 +12,11 @@ from conftest import ROOT, SNAKEMAKE, run_snakemake
 from genstudy.arrays import FileContractError, load_params, load_subset
 
 RESUME_CONFIG = ROOT / "tests" / "configs" / "resume.yaml"
-RUN = "results/train/random/n512/seed0"
+AXES = "random/h64-64/lr0.001/bs32/independent"
+RUN = f"results/resume/train/{AXES}/n512/seed0"
 TARGET = f"{RUN}/summary.json"
-STATE = "results/resume/random/n512/seed0.npz"
-FILES = ("acc1.npz", "loss0.npz", "final.npz", "history.csv", "summary.json")
+STATE = f"results/resume/resume/{AXES}/n512/seed0.npz"
+FILES = ("acc1.npz", "loss0.npz", "final.npz", "optimizer.npz", "history.csv", "summary.json")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def test_killed_training_job_resumes_to_identical_files(uninterrupted, tmp_path)
     # a SIGKILLed snakemake leaves its lock behind, as after any kill
     run_snakemake(work, "--unlock", TARGET, configfile=RESUME_CONFIG)
     run_snakemake(work, "--cores", "1", "--rerun-incomplete", TARGET, configfile=RESUME_CONFIG)
-    log = (work / "results/logs/train/random/n512/seed0.log").read_text()
+    log = (work / f"results/resume/logs/train/{AXES}/n512/seed0.log").read_text()
     assert f"resumed from {STATE} at epoch " in log
     resumed_at = int(log.split(f"resumed from {STATE} at epoch ")[1].split()[0])
     assert 0 < resumed_at <= killed_at + 10
@@ -66,12 +67,12 @@ def test_truncated_checkpoint_names_the_file(uninterrupted, tmp_path):
     data = path.read_bytes()
     try:
         path.write_bytes(data[: len(data) // 2])
-        proc = run_snakemake(uninterrupted, "--cores", "1", "results/measures/random/n512/seed0/loss0.json",
-                             configfile=RESUME_CONFIG, check=False)
+        target = f"results/resume/measures/{AXES}/n512/seed0/loss0.json"
+        proc = run_snakemake(uninterrupted, "--cores", "1", target, configfile=RESUME_CONFIG, check=False)
         assert proc.returncode != 0
-        log = (uninterrupted / "results/logs/measures/random/seed0.log").read_text()
+        log = (uninterrupted / f"results/resume/logs/measures/{AXES}/seed0.log").read_text()
         assert f"{RUN}/loss0.npz: unreadable or truncated npz file" in log, log[-2000:]
-        assert not (uninterrupted / "results/measures/random/n512/seed0/loss0.json").exists()
+        assert not (uninterrupted / target).exists()
     finally:
         path.write_bytes(data)
 

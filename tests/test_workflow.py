@@ -1,39 +1,34 @@
 """The real workflow: DAG shape by dry runs, lint, config errors, and a tiny study end to end."""
 import json
 import re
-import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, TINY_CONFIG, run_snakemake
+from conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake, write_config
+from genstudy.registry import entry
+from genstudy.runs import TRAINING_COLUMNS
 
 DEFAULT_CONFIG = ROOT / "config.yaml"
-
-
-def planned_jobs(proc_output: str) -> dict:
-    stats = proc_output.split("Job stats:")[1].split("\n\n")[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+TINY = "results/tiny"
 
 
 def test_default_config_plans_48_training_jobs(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=DEFAULT_CONFIG)
-    jobs = planned_jobs(proc.stdout + proc.stderr)
+    jobs = planned_jobs(proc)
     assert jobs["train"] == 2 * 8 * 3
-    assert jobs["measures"] == 2 * 3  # one per (label mode, seed), over all sizes
-    assert jobs["make_subsets"] == 2 * 3 and jobs["init_weights"] == 3 and jobs["prepare_data"] == 1
+    assert jobs["measures"] == 2 * 3  # one per (label mode, axes, seed), over all sizes
+    assert jobs["make_subset"] == 2 * 8 * 3 and jobs["init_weights"] == 3 and jobs["prepare_data"] == 1
     assert not (tmp_path / "results").exists()
 
 
 def test_one_more_seed_plans_16_more_training_jobs(tmp_path):
-    cfg = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    cfg["seeds"] = cfg["seeds"] + [7]
-    path = tmp_path / "more_seeds.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path)
-    assert planned_jobs(proc.stdout + proc.stderr)["train"] == 48 + 16
+    path = write_config(tmp_path, DEFAULT_CONFIG, seeds=[0, 1, 2, 7])
+    assert planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path))["train"] == 48 + 16
 
 
 def test_lint_is_clean():
@@ -42,38 +37,31 @@ def test_lint_is_clean():
 
 
 def test_dry_run_does_not_import_tensorflow(tmp_path):
-    proc = run_snakemake(tmp_path, "-n", "--cores", "1", "--verbose", configfile=DEFAULT_CONFIG)
-    assert "tensorflow" not in (proc.stdout + proc.stderr).lower()
-    import subprocess
-    import sys
-
-    code = ("import sys, runpy; sys.argv=['snakemake','-n','--cores','1','-s',%r,'--directory',%r,'--configfile',%r];"
+    code = ("import sys; sys.argv=['snakemake','-n','--cores','1','-s',%r,'--directory',%r,'--configfile',%r];"
             "from snakemake.cli import main\ntry:\n main()\nexcept SystemExit: pass\n"
             "print('TF_LOADED' if 'tensorflow' in sys.modules else 'TF_ABSENT')") % (
         str(ROOT / "Snakefile"), str(tmp_path), str(DEFAULT_CONFIG))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert "TF_ABSENT" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "TF_ABSENT" in out.stdout and "Job stats" in out.stdout + out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
 
 
 BAD_CONFIGS = [
-    ({"train": {"batch_size": "big"}}, r"batch_size|'big' is not of type 'integer'"),
+    ({"train": {"batch_size": "big"}}, r"batch_size|'big'"),
     ({"unknown_key": 1}, r"unknown_key"),
     ({"sizes": [64, 128], "train": {"batch_size": 128}}, r"sizes: \[64\] smaller than train.batch_size"),
     ({"sizes": [128, 4500]}, r"sizes: \[4500\] larger than the training pool of mnist5k \(4000 examples\)"),
     ({"label_modes": ["correct", "noisy"]}, r"noisy"),
     ({"dataset": "data/does_not_exist.npz"}, r"dataset: file not found: data/does_not_exist.npz"),
-    ({"model": {"hidden": [64, -1]}}, r"hidden|-1"),
-    ({"model": {"hidden": []}}, r"hidden|should be non-empty"),
+    ({"model": {"hidden": [64, -1]}}, r"hidden"),
+    ({"model": {"hidden": []}}, r"hidden"),
+    ({"study": "../elsewhere"}, r"study"),
+    ({"train": {"protocol": "sometimes"}}, r"protocol"),
 ]
 
 
 @pytest.mark.parametrize("override,message", BAD_CONFIGS, ids=[str(i) for i in range(len(BAD_CONFIGS))])
 def test_bad_config_stops_before_any_work(tmp_path, override, message):
-    cfg = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    for k, v in override.items():
-        cfg[k] = {**cfg[k], **v} if isinstance(v, dict) and isinstance(cfg.get(k), dict) else v
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(cfg))
+    path = write_config(tmp_path, DEFAULT_CONFIG, **override)
     proc = run_snakemake(tmp_path, "--cores", "1", configfile=path, check=False)
     assert proc.returncode != 0
     assert re.search(message, proc.stdout + proc.stderr), (proc.stdout + proc.stderr)[-3000:]
@@ -81,69 +69,108 @@ def test_bad_config_stops_before_any_work(tmp_path, override, message):
 
 
 def test_tiny_study_training_table(tiny_study):
-    t = pd.read_csv(tiny_study / "results/tables/training.csv")
-    assert list(t.columns) == ["label_mode", "size", "seed", "checkpoint", "reached", "epoch", "updates",
-                               "train_loss", "train_acc", "test_loss", "test_acc", "gen_gap", "l2_seed"]
+    t = pd.read_csv(tiny_study / TINY / "tables/training.csv", dtype={"hidden": str})
+    assert list(t.columns) == list(TRAINING_COLUMNS)
     assert len(t) == 2 * 2 * 1 * 2
     assert set(map(tuple, t[["label_mode", "size", "checkpoint"]].values)) == {
         (m, n, c) for m in ("correct", "random") for n in (32, 64) for c in ("acc1", "loss0")}
+    assert (t.hidden == "16-16").all() and (t.depth == 3).all() and (t.width == 16).all()
+    assert (t.n_params == 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10).all()
+    assert (t.learning_rate == 0.001).all() and (t.batch_size == 16).all() and (t.protocol == "independent").all()
     acc1 = t[t.checkpoint == "acc1"]
     assert (acc1.train_acc[acc1.reached] == 1.0).all()
     loss0 = t[t.checkpoint == "loss0"]
     assert (loss0.train_loss[loss0.reached] <= 1e-3).all()
     assert (loss0.epoch[~loss0.reached] == 400).all()
-    assert np.allclose(t.gen_gap, t.train_acc - t.test_acc)
+    assert np.allclose(t.gen_gap, t.train_acc - t.test_acc) and not t.diverged.any()
     assert (t.updates == t.epoch * t["size"] // 16).all()
-    # the table agrees with the run's own files
-    run = tiny_study / "results/train/correct/n64/seed0"
-    summary = json.loads((run / "summary.json").read_text())
-    hist = pd.read_csv(run / "history.csv")
-    row = t[(t.label_mode == "correct") & (t["size"] == 64) & (t.checkpoint == "acc1")].iloc[0]
-    assert row.epoch == summary["acc1"]["epoch"]
-    assert row.test_acc == hist.set_index("epoch").loc[row.epoch, "test_acc"]
-    with np.load(run / "acc1.npz") as f:
-        W = [f[f"W{i}"] for i in (1, 2, 3)]
-        assert f["W1"].shape == (784, 16) and f["W3"].shape == (16, 10) and int(f["epoch"]) == row.epoch
-    assert row.l2_seed == pytest.approx(4 * np.prod([np.sum(w.astype(np.float64) ** 2) for w in W]))
+    # every row points at its files, and they agree with it
+    for row in t.itertuples():
+        with np.load(tiny_study / row.checkpoint_file) as f:
+            W = [f[f"W{i}"].astype(np.float64) for i in (1, 2, 3)]
+            assert int(f["epoch"]) == row.epoch and bool(f["reached"]) == row.reached
+        assert row.l2_seed == pytest.approx(4 * np.prod([np.sum(w**2) for w in W]))
+        with np.load(tiny_study / row.subset_file) as s:
+            assert len(s["y"]) == row.size
+        run_dir = (tiny_study / row.checkpoint_file).parent
+        hist = pd.read_csv(run_dir / "history.csv").set_index("epoch")
+        assert row.test_acc == hist.loc[row.epoch, "test_acc"]
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["run"] == {"label_mode": row.label_mode, "hidden": [16, 16], "learning_rate": 0.001,
+                                  "batch_size": 16, "protocol": "independent", "size": row.size, "seed": 0}
 
 
 def test_tiny_study_file_contract(tiny_study):
-    r = tiny_study / "results"
+    r = tiny_study / TINY
     with np.load(r / "subsets/random/seed0/n64.npz") as f:
         assert f["x"].shape == (64, 784) and f["x"].dtype == np.float32
         assert f["y"].shape == f["y_true"].shape == f["index"].shape == (64,)
     with np.load(r / "subsets/random/seed0/n32.npz") as small, np.load(r / "subsets/correct/seed0/n64.npz") as c:
         assert np.array_equal(small["index"], c["index"][:32])
-    with np.load(r / "init/seed0.npz") as init, np.load(r / "train/correct/n32/seed0/final.npz") as fin:
+    run = r / "train/correct/h16-16/lr0.001/bs16/independent/n32/seed0"
+    with np.load(r / "init/h16-16/seed0.npz") as init, np.load(run / "final.npz") as fin:
         assert set(init.files) >= {"W1", "b1", "W2", "b2", "W3", "b3", "epoch"}
         assert not np.array_equal(init["W1"], fin["W1"])
-    for name in ("training_acc1_label_modes", "training_loss0_label_modes", "training_correct_checkpoints",
-                 "training_random_checkpoints", "measures_acc1_label_modes", "measures_loss0_label_modes",
-                 "rank_correlation", "hessian_density"):
-        png = r / "figures" / f"{name}.png"
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    with np.load(run / "optimizer.npz") as opt:
+        assert int(opt["step"]) == int(json.loads((run / "summary.json").read_text())["final_epoch"]) * 2
+        assert opt["m_W1"].shape == (784, 16) and np.any(opt["v_W3"] > 0)
     assert not (r / "resume").exists() or not any((r / "resume").rglob("*.npz"))
 
 
+def test_tiny_study_figures(tiny_study):
+    figures = tiny_study / TINY / "figures"
+    names = {p.stem for p in figures.glob("*.png")}
+    assert names == {"training_acc1_label_modes", "training_loss0_label_modes", "training_correct_checkpoints",
+                     "training_random_checkpoints", "measures_norm", "measures_margin-normalised",
+                     "measures_curvature", "measures_flatness", "measures_sensitivity", "hessian_density", "ranking",
+                     "against_label_mode"}
+    for png in figures.glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
 def test_tiny_study_measures(tiny_study):
-    r = tiny_study / "results"
-    m = pd.read_csv(r / "tables/measures.csv")
-    t = pd.read_csv(r / "tables/training.csv")
+    r = tiny_study / TINY
+    m = pd.read_csv(r / "tables/measures.csv", dtype={"hidden": str})
+    t = pd.read_csv(r / "tables/training.csv", dtype={"hidden": str})
     pd.testing.assert_frame_equal(m[t.columns], t)
-    for col in ["fro_1", "spec_3", "margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin",
-                "dist_init", "hessian_eig_1", "hessian_eig_3", "hessian_trace", "hessian_trace_se", "sharpness",
-                "pacbayes_flatness", "jacobian_fro"]:
-        assert col in m.columns
+    extra = [c for c in m.columns if c not in t.columns]
+    for c in extra:
+        entry(c)  # every column is declared in the registry
+    for col in ["fro_1", "spec_3", "margin", "inverse_margin", "l2_margin", "spec_margin", "l1_path_margin",
+                "l2_path_margin", "dist_init", "hessian_eig_1", "hessian_eig_3", "hessian_trace",
+                "hessian_trace_hutchinson", "hessian_trace_hutchinson_se", "sharpness", "pacbayes_flatness",
+                "pacbayes_mag_flatness", "jacobian_fro", "baseline_label_noise", "baseline_inverse_m",
+                "baseline_updates", "l2_margin_adj", "hessian_trace_adj", "baseline_updates_adj"]:
+        assert col in m.columns, col
+    assert not any(c in m.columns for c in ("margin_adj", "fro_1_adj", "hessian_eig_2_adj"))  # diagnostics: no form
+    np.testing.assert_allclose(m.inverse_margin, 1 / m.margin**2)
+    np.testing.assert_allclose(m.hessian_trace_adj, np.sqrt(m.hessian_trace / m["size"]))
+    np.testing.assert_allclose(m.l2_margin_adj, 0.5 * (np.log(m.l2_margin) - np.log(m["size"])))
+    assert (m.baseline_label_noise == (m.label_mode == "random").astype(float)).all()
+    assert np.allclose(m.baseline_inverse_m, 1 / m["size"]) and (m.baseline_updates == m.updates).all()
     assert (m.hessian_eig_1 >= m.hessian_eig_2).all() and (m.hessian_eig_2 >= m.hessian_eig_3).all()
     assert (m.sharpness >= 0).all() and (m.dist_init > 0).all()
-    doc = json.loads((r / "measures/random/n64/seed0/loss0.json").read_text())
-    assert doc["checkpoint"] == "loss0" and set(doc["measures"]) >= {"hessian_trace", "l2_margin"}
-    with np.load(r / "measures/correct/n64/seed0/loss0_density.npz") as f:
+    doc = json.loads((r / "measures/random/h16-16/lr0.001/bs16/independent/n64/seed0/loss0.json").read_text())
+    assert doc["checkpoint"] == "loss0" and doc["run"]["size"] == 64 and doc["run"]["label_mode"] == "random"
+    with np.load(r / "measures/correct/h16-16/lr0.001/bs16/independent/n64/seed0/loss0_density.npz") as f:
         np.testing.assert_allclose(f["weights"].sum(axis=1), 1.0)
+
+
+def test_tiny_study_ranking_tables(tiny_study):
+    r = tiny_study / TINY
     tau = pd.read_csv(r / "tables/rank_correlation.csv")
-    assert list(tau.columns) == ["measure", "runs", "tau", "p_value", "n"]
-    assert set(tau.runs) == {"all", "acc1", "loss0"}
-    assert tau.tau.dropna().between(-1, 1).all()
+    assert list(tau.columns) == ["measure", "form", "scope", "tau", "p_value", "n", "left_out"]
+    assert set(tau.scope) == {"all", "checkpoint=acc1", "checkpoint=loss0"} | {
+        f"label_mode={m},checkpoint={c}" for m in ("correct", "random") for c in ("acc1", "loss0")}
+    assert set(tau.form) == {"raw", "adjusted"} and tau.tau.dropna().between(-1, 1).all()
+    assert {"baseline_label_noise", "baseline_inverse_m", "baseline_updates", "inverse_margin"} <= set(tau.measure)
+    assert not {"margin", "hessian_trace_hutchinson_se", "fro_1"} & set(tau.measure)  # diagnostics are not ranked
+    m = pd.read_csv(r / "tables/measures.csv")
+    scope_all = tau[(tau.scope == "all")]
+    assert (scope_all.n + scope_all.left_out == len(m)).all()
+    psi = pd.read_csv(r / "tables/granulated_kendall.csv")
+    assert list(psi.columns) == ["measure", "form", "checkpoint", "axis", "value", "n_slices"]
+    assert set(psi.axis) == {"size", "label_mode", "Psi", "CMI"}
 
 
 def test_tiny_study_rerun_does_nothing(tiny_study):
@@ -151,35 +178,33 @@ def test_tiny_study_rerun_does_nothing(tiny_study):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_tiny_study_report_holds_every_figure(tiny_study):
-    run_snakemake(tiny_study, "--cores", "1", "--report", "results/report.html", configfile=TINY_CONFIG)
-    html = (tiny_study / "results/report.html").read_text(errors="replace")
-    for png in (tiny_study / "results/figures").glob("*.png"):
+def test_tiny_study_report_holds_every_figure_and_table(tiny_study):
+    run_snakemake(tiny_study, "--cores", "1", "--report", f"{TINY}/report.html", configfile=TINY_CONFIG)
+    html = (tiny_study / TINY / "report.html").read_text(errors="replace")
+    for png in (tiny_study / TINY / "figures").glob("*.png"):
         assert png.name in html, png.name
-    for csv in ("training.csv", "measures.csv", "rank_correlation.csv"):
+    for csv in ("training.csv", "measures.csv", "rank_correlation.csv", "granulated_kendall.csv"):
         assert csv in html
+    assert "Why do neural networks generalize?" in html and "tiny" in html
 
 
-def every_measure_filled(work):
-    m = pd.read_csv(work / "results/tables/measures.csv")
-    t = pd.read_csv(work / "results/tables/training.csv")
+def every_measure_filled(work, study):
+    m = pd.read_csv(work / f"results/{study}/tables/measures.csv", dtype={"hidden": str})
     assert m.reached.all(), m[["label_mode", "size", "checkpoint", "reached"]]
-    measure_cols = [c for c in m.columns if c not in t.columns]
-    assert measure_cols and not m[measure_cols].isna().any().any(), m[measure_cols].isna().sum()
+    ranked = [c for c in m.columns if c not in TRAINING_COLUMNS and entry(c).ranked]
+    assert ranked and not m[ranked].isna().any().any(), m[ranked].isna().sum()
     return m
 
 
 @pytest.mark.parametrize("hidden", [[32], [16, 16, 16]], ids=["depth2", "depth4"])
 def test_any_depth_runs_end_to_end_with_every_measure(tmp_path, hidden):
-    cfg = yaml.safe_load(TINY_CONFIG.read_text())
-    cfg.update(sizes=[48], label_modes=["correct"], model={"hidden": hidden})
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
+    path = write_config(tmp_path, TINY_CONFIG, sizes=[48], label_modes=["correct"], model={"hidden": hidden},
+                        study="depth")
     run_snakemake(tmp_path, "--cores", "2", configfile=path)
-    m = every_measure_filled(tmp_path)
+    m = every_measure_filled(tmp_path, "depth")
     depth = len(hidden) + 1
     assert {f"fro_{i}" for i in range(1, depth + 1)} <= set(m.columns) and f"fro_{depth + 1}" not in m.columns
-    with np.load(tmp_path / "results/train/correct/n48/seed0/loss0.npz") as f:
+    with np.load(tmp_path / m.checkpoint_file.iloc[0]) as f:
         assert [f[f"W{i}"].shape for i in range(1, depth + 1)] == list(zip([784] + hidden, hidden + [10]))
 
 
@@ -196,13 +221,12 @@ def test_colour_images_with_three_classes_run_end_to_end(tmp_path):
     x_te, y_te = images(60)
     data = tmp_path / "stripes.npz"
     np.savez(data, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
-    cfg = yaml.safe_load(TINY_CONFIG.read_text())
-    cfg.update(dataset=str(data), test_size=30, sizes=[48], label_modes=["correct"], model={"hidden": [16, 16, 16]})
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg))
+    path = write_config(tmp_path, TINY_CONFIG, dataset=str(data), test_size=30, sizes=[48], label_modes=["correct"],
+                        model={"hidden": [16, 16, 16]}, study="stripes")
     run_snakemake(tmp_path, "--cores", "2", configfile=path)
-    every_measure_filled(tmp_path)
-    with np.load(tmp_path / "results/train/correct/n48/seed0/acc1.npz") as f:
+    m = every_measure_filled(tmp_path, "stripes")
+    with np.load(tmp_path / m.checkpoint_file.iloc[0]) as f:
         assert f["W1"].shape == (32 * 32 * 3, 16) and f["W4"].shape == (16, 3)
-    info = json.loads((tmp_path / "results/data/dataset.json").read_text())
+    info = json.loads((tmp_path / "results/stripes/data/dataset.json").read_text())
     assert info["n_classes"] == 3 and info["image_shape"] == [32, 32, 3]
+

@@ -1,73 +1,272 @@
-# Helpers shared by the rules. Nothing here imports TensorFlow: a dry run must be instant.
+# Helpers shared by the rules. Nothing here imports numpy or TensorFlow: a dry run must
+# be instant, and must work where only Snakemake is installed.
+import ast
+import hashlib
+import os
 import sys
-from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
+from snakemake.sourcecache import LocalGitFile, LocalSourceFile, SourceFile
+from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.current_basedir).parent / "scripts"))
-from genstudy.config import ConfigError, check_config  # noqa: E402
+# --- the genstudy package ---------------------------------------------------------------
+# Read through Snakemake's source cache, so the workflow also runs as a module imported
+# from a git repository, where no file of it is on disk. Each rule's code is its script
+# plus every genstudy module the script imports, transitively: that is what `code`
+# params hash, so editing a module reruns exactly the rules that use it.
+def _accept_source_files_in_local_git_join():
+    """Snakemake (9.27) joins a rule's script path, a SourceFile, onto a module's base
+    directory; LocalGitFile.join takes only strings, so a module imported with gitfile()
+    fails on its first script rule. Convert the path first (a no-op where fixed upstream)."""
+    join = LocalGitFile.join
+    if not getattr(join, "accepts_source_files", False):
+
+        def joined(self, path):
+            return join(self, _uri(path) if isinstance(path, SourceFile) else path)
+
+        joined.accepts_source_files = True
+        LocalGitFile.join = joined
+
+
+def _uri(source_file):
+    try:
+        return source_file.get_path_or_uri(secret_free=True)
+    except TypeError:  # Snakemake 8 before the secret_free argument
+        return source_file.get_path_or_uri()
+
+
+_accept_source_files_in_local_git_join()
+SCRIPTS = workflow.current_basedir.join("../scripts")
+ON_DISK = isinstance(SCRIPTS, LocalSourceFile)  # not a git repository or a URL
+_TEXTS = {}
+
+
+def _source_text(rel):
+    if rel not in _TEXTS:
+        with workflow.sourcecache.open(SCRIPTS.join(rel)) as f:
+            _TEXTS[rel] = f.read()
+    return _TEXTS[rel]
+
+
+def _genstudy_imports(text):
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.update([node.module.split(".")[0]] if node.module else [a.name for a in node.names])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("genstudy"):
+            parts = node.module.split(".")
+            found.update(parts[1:2] if len(parts) > 1 else [a.name for a in node.names])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("genstudy."))
+    return found
+
+
+def module_closure(names):
+    """These genstudy modules and every one they import, transitively (``__init__`` included)."""
+    seen, todo = {"__init__"}, sorted(names)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_genstudy_imports(_source_text(f"genstudy/{name}.py")))
+    return sorted(seen)
+
+
+def code_modules(script):
+    """Every genstudy module that ``script`` needs."""
+    return module_closure(_genstudy_imports(_source_text(script)))
+
+
+def _package_dir():
+    """Where genstudy is importable from: the scripts folder itself when it is on disk,
+    otherwise a copy written from the source cache under .snakemake/."""
+    if ON_DISK:
+        return _uri(SCRIPTS)
+    key = hashlib.sha256(_uri(SCRIPTS).encode()).hexdigest()[:12]
+    return os.path.abspath(os.path.join(".snakemake", "genstudy", key))
+
+
+PACKAGE_DIR = _package_dir()
+
+
+def _materialise(modules):
+    """Write these modules into PACKAGE_DIR when the package is not on disk."""
+    for name in [] if ON_DISK else modules:
+        path = os.path.join(PACKAGE_DIR, "genstudy", f"{name}.py")
+        text = _source_text(f"genstudy/{name}.py")
+        if not os.path.exists(path) or open(path).read() != text:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+
+
+def code_version(script):
+    """Hash of a rule's code: its script and the genstudy modules it imports (made
+    importable for the job when the package is not on disk)."""
+    modules = code_modules(script)
+    _materialise(modules)
+    h = hashlib.sha256(_source_text(script).encode())
+    for name in modules:
+        h.update(f"\0{name}\0{_source_text(f'genstudy/{name}.py')}".encode())
+    return h.hexdigest()[:16]
+
+
+_materialise(module_closure(["config", "contract", "labels", "registry", "resources", "study"]))
+if PACKAGE_DIR not in sys.path:
+    sys.path.insert(0, PACKAGE_DIR)
+
+
+def _prepend_to_path_variable(name, entry):
+    """Put ``entry`` first on a search-path environment variable, keeping what was there."""
+    parts = [p for p in os.environ.get(name, "").split(os.pathsep) if p]
+    if entry not in parts:
+        os.environ[name] = os.pathsep.join([entry, *parts])
+
+
+# Jobs are separate Python processes (and, on a cluster, separate Snakemake runs that
+# parse this file again): they find genstudy through PYTHONPATH.
+_prepend_to_path_variable("PYTHONPATH", PACKAGE_DIR)
+
+from genstudy.config import ConfigError, check_config, typed_config  # noqa: E402
 from genstudy.contract import CHECKPOINTS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
+from genstudy import resources as res  # noqa: E402
+from genstudy.registry import FAMILIES  # noqa: E402
+from genstudy.study import SEGMENT_PATTERNS, architectures, as_list, runs, varying_axes  # noqa: E402
 
+# --- the config: typed, validated against the schema, checked -----------------------------
+with workflow.sourcecache.open(workflow.current_basedir.join("../schemas/config.schema.yaml")) as _f:
+    _SCHEMA = yaml.safe_load(_f)
+config.update(typed_config(dict(config), _SCHEMA))
+validate(config, "../schemas/config.schema.yaml", set_default=True)
 try:
-    check_config(config)
+    DATA = check_config(config)
 except ConfigError as exc:
     raise WorkflowError(f"Invalid configuration: {exc}") from None
+for _warning in DATA["warnings"]:
+    logger.warning(f"Warning: {_warning}")
 
+STUDY = config["study"]
+R = f"results/{STUDY}"  # every output of this study lives under R
 SIZES = [int(n) for n in config["sizes"]]
 SEEDS = [int(s) for s in config["seeds"]]
 LABEL_MODES = list(config["label_modes"])
-DEPTH = len(config["model"]["hidden"]) + 1
-ENV = "../../environment.yml"
+ARCHS = architectures(config["model"]["hidden"])
+LRS = [float(v) for v in as_list(config["train"]["learning_rate"])]
+BATCHES = [int(v) for v in as_list(config["train"]["batch_size"])]
+CARRY = "carry_optimizer" in as_list(config["train"]["protocol"])
+RUNS = runs(config)
+ENV = "../envs/study.yaml"
+LIGHT_ENV = "../envs/tables.yaml"
 
 
 wildcard_constraints:
     label_mode=LABEL_MODE_REGEX,
+    hidden=SEGMENT_PATTERNS["hidden"],
+    lr=SEGMENT_PATTERNS["lr"],
+    bs=SEGMENT_PATTERNS["bs"],
+    protocol=SEGMENT_PATTERNS["protocol"],
     seed=r"\d+",
     size=r"\d+",
     checkpoint="|".join(CHECKPOINTS),
+    family="|".join(f for f in FAMILIES if f != "baseline"),
+    axis="|".join(varying_axes(config)) or "none",
 
 
-def run_dirs():
-    return expand(
-        "results/train/{label_mode}/n{size}/seed{seed}",
-        label_mode=LABEL_MODES,
-        size=SIZES,
-        seed=SEEDS,
-    )
+# --- paths --------------------------------------------------------------------------------
+AXES = "{label_mode}/h{hidden}/lr{lr}/bs{bs}/{protocol}"  # one directory per setting of the axes
+RUN = f"{R}/train/{AXES}/n{{size}}/seed{{seed}}"
+MEASURED = f"{R}/measures/{AXES}/n{{size}}/seed{{seed}}"
+SUBSET = f"{R}/subsets/{{label_mode}}/seed{{seed}}/n{{size}}.npz"
+INIT = f"{R}/init/h{{hidden}}/seed{{seed}}.npz"
+# optimizer.npz: Adam's final state, where carry_optimizer starts the next smaller size
+TRAIN_FILES = [*(f"{c}.npz" for c in CHECKPOINTS), "final.npz", "optimizer.npz", "history.csv", "summary.json"]
 
 
-def train_outputs(name):
-    return [f"{d}/{name}" for d in run_dirs()]
+def dataset_file():
+    """The user's .npz as an input of prepare_data; the named datasets have none."""
+    from genstudy.datasets import DATASETS
+
+    return [] if config["dataset"] in DATASETS else [config["dataset"]]
+
+
+def for_runs(pattern, runs_=None):
+    """``pattern`` formatted with the wildcards of every run (default: all of them)."""
+    return [pattern.format(**r.wildcards) for r in (RUNS if runs_ is None else runs_)]
+
+
+def run_group_files(pattern):
+    """``pattern`` for every size of the job's (label mode, axes, seed): a measures job's inputs."""
+    return lambda w: [pattern.format(**{**dict(w.items()), "size": n}) for n in SIZES]
+
+
+def previous_size(size):
+    """carry_optimizer trains the sizes from the largest down: the size trained just before."""
+    larger = sorted(n for n in SIZES if n > int(size))
+    return larger[0] if larger else None
+
+
+def carried_optimizer(w):
+    prev = previous_size(w.size) if w.protocol == "carry_optimizer" else None
+    return {} if prev is None else {"optimizer": f"{RUN}/optimizer.npz".format(**{**dict(w.items()), "size": prev})}
+
+
+# --- resources: grow with n, the architecture and the attempt -------------------------------
+def _layer_sizes(w):
+    return [DATA["n_features"], *map(int, w.hidden.split("-")), DATA["n_classes"] or 10]
+
+
+def train_mem_mb(w, attempt):
+    mb = res.train_memory_mb(int(w.size), config["test_size"], DATA["n_features"], _layer_sizes(w))
+    return int(1.5 * mb * 1.5 ** (attempt - 1))
+
+
+def train_runtime(w, attempt):
+    minutes = res.train_runtime_min(int(w.size), config["test_size"], _layer_sizes(w), config["train"]["max_epochs"])
+    return int(minutes * attempt)
+
+
+def measures_mem_mb(w, attempt):
+    m = config["measures"]
+    vectors = max(m["lanczos_max_iter"], m["slq_steps"])
+    mb = res.measures_memory_mb(max(SIZES), DATA["n_features"], _layer_sizes(w), vectors)
+    return int(1.5 * mb * 1.5 ** (attempt - 1))
+
+
+def measures_runtime(w, attempt):
+    m = config["measures"]
+    products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
+    minutes = res.measures_runtime_min(sum(SIZES), _layer_sizes(w), products, len(CHECKPOINTS))
+    return int(minutes * attempt)
+
+
+# --- targets -------------------------------------------------------------------------------
+def run_outputs():
+    """Every file of every run, so deleting any of them rebuilds it and what depends on it."""
+    files = [f"{RUN}/{name}" for name in TRAIN_FILES]
+    files += [f"{MEASURED}/{c}.json" for c in CHECKPOINTS] + [f"{MEASURED}/{c}_density.npz" for c in CHECKPOINTS]
+    return sorted({p for pattern in files for p in for_runs(pattern)} | set(for_runs(SUBSET)) | set(for_runs(INIT)))
 
 
 def figure_paths():
-    by_checkpoint = expand("results/figures/training_{checkpoint}_label_modes.png", checkpoint=CHECKPOINTS)
-    by_mode = expand("results/figures/training_{label_mode}_checkpoints.png", label_mode=LABEL_MODES)
-    return by_checkpoint + by_mode
+    figures = [f"{R}/figures/training_{c}_label_modes.png" for c in CHECKPOINTS]
+    figures += [f"{R}/figures/training_{m}_checkpoints.png" for m in LABEL_MODES]
+    figures += [f"{R}/figures/measures_{f}.png" for f in FAMILIES if f != "baseline"]
+    figures += [f"{R}/figures/{name}.png" for name in ("hessian_density", "ranking")]
+    figures += [f"{R}/figures/{name}.png" for name in axis_figures()]
+    if CARRY:
+        figures.append(f"{R}/figures/original_comparison.png")
+    return figures
 
 
-def measure_jsons():
-    return expand(
-        "results/measures/{label_mode}/n{size}/seed{seed}/{ckpt}.json",
-        label_mode=LABEL_MODES,
-        size=SIZES,
-        seed=SEEDS,
-        ckpt=CHECKPOINTS,
-    )
-
-
-def run_files(pattern):
-    """``pattern`` (with {size}) for every size of the job's label mode and seed."""
-    return lambda w: expand(pattern, size=SIZES, label_mode=w.label_mode, seed=w.seed)
+def axis_figures():
+    """Figures against the axes besides size that this study varies."""
+    return [f"against_{axis}" for axis in varying_axes(config) if axis != "size"]
 
 
 def all_outputs():
-    tables = [
-        "results/tables/training.csv",
-        "results/tables/measures.csv",
-        "results/tables/rank_correlation.csv",
-    ]
-    measure_figures = expand("results/figures/measures_{checkpoint}_label_modes.png", checkpoint=CHECKPOINTS)
-    extra = ["results/figures/rank_correlation.png", "results/figures/hessian_density.png"]
-    return tables + figure_paths() + measure_figures + extra
+    tables = [f"{R}/tables/{t}.csv" for t in ("training", "measures", "rank_correlation", "granulated_kendall")]
+    data = [f"{R}/data/{f}" for f in ("pool.npz", "test.npz", "dataset.json")]
+    return tables + figure_paths() + data + run_outputs()

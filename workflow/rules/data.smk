@@ -1,50 +1,56 @@
 rule prepare_data:
+    input:
+        # a user's dataset file is an input: replacing it in place reruns what depends on it
+        dataset_file(),
     output:
-        pool="results/data/pool.npz",
-        test="results/data/test.npz",
-        info="results/data/dataset.json",
+        pool=f"{R}/data/pool.npz",
+        test=f"{R}/data/test.npz",
+        info=f"{R}/data/dataset.json",
     params:
         dataset=config["dataset"],
         test_size=config["test_size"],
         seed=config["data_seed"],
+        code=code_version("prepare_data.py"),
+    localrule: True
     log:
-        "results/logs/prepare_data.log",
+        f"{R}/logs/prepare_data.log",
     benchmark:
-        "results/benchmarks/prepare_data.tsv"
+        f"{R}/benchmarks/prepare_data.tsv"
     conda:
         ENV
     script:
         "../scripts/prepare_data.py"
 
 
-# One job per (label mode, seed) writes every size: the subsets are prefixes of one
-# permutation, so a job per size would only repeat the same draw.
-rule make_subsets:
+# One job per size: adding a size draws only its subset, and the others stay untouched.
+rule make_subset:
     input:
-        pool="results/data/pool.npz",
-        info="results/data/dataset.json",
+        pool=f"{R}/data/pool.npz",
+        info=f"{R}/data/dataset.json",
     output:
-        expand("results/subsets/{{label_mode}}/seed{{seed}}/n{size}.npz", size=SIZES),
+        SUBSET,
     params:
-        sizes=SIZES,
+        code=code_version("make_subset.py"),
+    localrule: True
     log:
-        "results/logs/make_subsets/{label_mode}/seed{seed}.log",
+        f"{R}/logs/make_subset/{{label_mode}}/seed{{seed}}/n{{size}}.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
-        "../scripts/make_subsets.py"
+        "../scripts/make_subset.py"
 
 
 rule init_weights:
     input:
-        info="results/data/dataset.json",
+        info=f"{R}/data/dataset.json",
     output:
-        "results/init/seed{seed}.npz",
+        INIT,
     params:
-        hidden=config["model"]["hidden"],
+        code=code_version("init_weights.py"),
+    localrule: True
     log:
-        "results/logs/init_weights/seed{seed}.log",
+        f"{R}/logs/init_weights/h{{hidden}}/seed{{seed}}.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
         "../scripts/init_weights.py"

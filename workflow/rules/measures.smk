@@ -1,34 +1,29 @@
-# One job per (label mode, seed) measures every size and both checkpoints: the
-# TensorFlow start-up (~3 s) is paid once for 16 checkpoints instead of once each,
-# which keeps start-up well under a third of the study's compute. Files stay per
-# run and checkpoint.
+# One job per (label mode, axes, seed) measures every size and both checkpoints: the
+# TensorFlow start-up is paid once for all of them. Files stay per run and checkpoint.
 rule measures:
     input:
-        acc1=run_files("results/train/{label_mode}/n{size}/seed{seed}/acc1.npz"),
-        loss0=run_files("results/train/{label_mode}/n{size}/seed{seed}/loss0.npz"),
-        subsets=run_files("results/subsets/{label_mode}/seed{seed}/n{size}.npz"),
-        init="results/init/seed{seed}.npz",
-        test="results/data/test.npz",
+        **{c: run_group_files(f"{RUN}/{c}.npz") for c in CHECKPOINTS},
+        subsets=run_group_files(SUBSET),
+        init=INIT,
+        test=f"{R}/data/test.npz",
     output:
-        acc1=expand("results/measures/{{label_mode}}/n{size}/seed{{seed}}/acc1.json", size=SIZES),
-        loss0=expand("results/measures/{{label_mode}}/n{size}/seed{{seed}}/loss0.json", size=SIZES),
-        acc1_density=expand(
-            "results/measures/{{label_mode}}/n{size}/seed{{seed}}/acc1_density.npz", size=SIZES
-        ),
-        loss0_density=expand(
-            "results/measures/{{label_mode}}/n{size}/seed{{seed}}/loss0_density.npz", size=SIZES
-        ),
+        **{c: expand(f"{MEASURED}/{c}.json", size=SIZES, allow_missing=True) for c in CHECKPOINTS},
+        **{
+            f"{c}_density": expand(f"{MEASURED}/{c}_density.npz", size=SIZES, allow_missing=True)
+            for c in CHECKPOINTS
+        },
     params:
         settings=config["measures"],
         sizes=SIZES,
+        code=code_version("measures.py"),
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=20,
+        mem_mb=measures_mem_mb,
+        runtime=measures_runtime,
     log:
-        "results/logs/measures/{label_mode}/seed{seed}.log",
+        f"{R}/logs/measures/{AXES}/seed{{seed}}.log",
     benchmark:
-        "results/benchmarks/measures/{label_mode}/seed{seed}.tsv"
+        f"{R}/benchmarks/measures/{AXES}/seed{{seed}}.tsv"
     conda:
         ENV
     script:

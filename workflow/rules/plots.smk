@@ -1,71 +1,175 @@
-rule plot_training:
+# One job per figure, so the report can label each by its wildcards.
+rule plot_training_label_modes:
     input:
-        table="results/tables/training.csv",
+        table=f"{R}/tables/training.csv",
+        info=f"{R}/data/dataset.json",
     output:
-        by_checkpoint=report(
-            expand("results/figures/training_{checkpoint}_label_modes.png", checkpoint=CHECKPOINTS),
+        report(
+            f"{R}/figures/training_{{checkpoint}}_label_modes.png",
             caption="../report/training_label_modes.rst",
-            category="Training",
-        ),
-        by_mode=report(
-            expand("results/figures/training_{label_mode}_checkpoints.png", label_mode=LABEL_MODES),
-            caption="../report/training_checkpoints.rst",
-            category="Training",
+            category="1. Training",
+            subcategory="label modes compared",
+            labels={"figure": "label modes at {checkpoint}"},
         ),
     params:
-        checkpoints=CHECKPOINTS,
-        label_modes=LABEL_MODES,
+        select="checkpoint",
+        series="label_mode",
+        order=LABEL_MODES,
+        axes=varying_axes(config),
+        target=config["train"]["target_loss"],
+        code=code_version("plot_training.py"),
+    localrule: True
     log:
-        "results/logs/plot_training.log",
+        f"{R}/logs/plot_training/{{checkpoint}}.log",
     conda:
-        ENV
+        LIGHT_ENV
+    script:
+        "../scripts/plot_training.py"
+
+
+rule plot_training_checkpoints:
+    input:
+        table=f"{R}/tables/training.csv",
+        info=f"{R}/data/dataset.json",
+    output:
+        report(
+            f"{R}/figures/training_{{label_mode}}_checkpoints.png",
+            caption="../report/training_checkpoints.rst",
+            category="1. Training",
+            subcategory="checkpoints compared",
+            labels={"figure": "{label_mode} labels: acc1 and loss0"},
+        ),
+    params:
+        select="label_mode",
+        series="checkpoint",
+        order=list(CHECKPOINTS),
+        axes=varying_axes(config),
+        target=config["train"]["target_loss"],
+        code=code_version("plot_training.py"),
+    localrule: True
+    log:
+        f"{R}/logs/plot_training/{{label_mode}}.log",
+    conda:
+        LIGHT_ENV
     script:
         "../scripts/plot_training.py"
 
 
 rule plot_measures:
     input:
-        "results/tables/measures.csv",
+        f"{R}/tables/measures.csv",
     output:
         report(
-            expand("results/figures/measures_{checkpoint}_label_modes.png", checkpoint=CHECKPOINTS),
-            caption="../report/measures_label_modes.rst",
-            category="Measures",
+            f"{R}/figures/measures_{{family}}.png",
+            caption="../report/measures_family.rst",
+            category="2. Complexity measures",
+            labels={"family": "{family}"},
         ),
     params:
-        checkpoints=CHECKPOINTS,
         label_modes=LABEL_MODES,
-        top_k=config["measures"]["top_k"],
-        depth=DEPTH,
+        axes=varying_axes(config),
+        target=config["train"]["target_loss"],
+        code=code_version("plot_measures.py"),
+    localrule: True
     log:
-        "results/logs/plot_measures.log",
+        f"{R}/logs/plot_measures/{{family}}.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
         "../scripts/plot_measures.py"
 
 
 rule plot_hessian_density:
     input:
-        expand(
-            "results/measures/{label_mode}/n{size}/seed{seed}/loss0_density.npz",
-            label_mode=LABEL_MODES,
-            size=max(SIZES),
-            seed=SEEDS,
-        ),
+        lambda w: [
+            f"{MEASURED}/loss0_density.npz".format(**r.wildcards) for r in RUNS if r.size == max(SIZES)
+        ],
     output:
         report(
-            "results/figures/hessian_density.png",
+            f"{R}/figures/hessian_density.png",
             caption="../report/hessian_density.rst",
-            category="Measures",
+            category="2. Complexity measures",
+            labels={"family": "Hessian spectrum"},
         ),
     params:
-        label_modes=LABEL_MODES,
-        seeds=SEEDS,
+        runs=[r.wildcards for r in RUNS if r.size == max(SIZES)],
         size=max(SIZES),
+        code=code_version("plot_hessian_density.py"),
+    localrule: True
     log:
-        "results/logs/plot_hessian_density.log",
+        f"{R}/logs/plot_hessian_density.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
         "../scripts/plot_hessian_density.py"
+
+
+rule plot_ranking:
+    input:
+        tau=f"{R}/tables/rank_correlation.csv",
+        psi=f"{R}/tables/granulated_kendall.csv",
+    output:
+        report(
+            f"{R}/figures/ranking.png",
+            caption="../report/ranking.rst",
+            category="3. Which measure tracks generalization",
+            labels={"figure": "τ, ψ and CMI of every measure"},
+        ),
+    params:
+        code=code_version("plot_ranking.py"),
+    localrule: True
+    log:
+        f"{R}/logs/plot_ranking.log",
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/plot_ranking.py"
+
+
+rule plot_against_axis:
+    input:
+        table=f"{R}/tables/measures.csv",
+        info=f"{R}/data/dataset.json",
+    output:
+        report(
+            f"{R}/figures/against_{{axis}}.png",
+            caption="../report/against_axis.rst",
+            category="1. Training",
+            subcategory="against the study's axes",
+            labels={"figure": "test error and measures against {axis}"},
+        ),
+    params:
+        axes=varying_axes(config),
+        target=config["train"]["target_loss"],
+        code=code_version("plot_against_axis.py"),
+    localrule: True
+    log:
+        f"{R}/logs/plot_against_axis/{{axis}}.log",
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/plot_against_axis.py"
+
+
+rule plot_original_comparison:
+    input:
+        table=f"{R}/tables/training.csv",
+        published=workflow.source_path("../resources/original_published.csv"),
+    output:
+        report(
+            f"{R}/figures/original_comparison.png",
+            caption="../report/original_comparison.rst",
+            category="1. Training",
+            subcategory="the original experiment",
+            labels={"figure": "published arrays vs carry_optimizer vs independent"},
+        ),
+    params:
+        target=config["train"]["target_loss"],
+        code=code_version("plot_original_comparison.py"),
+    localrule: True
+    log:
+        f"{R}/logs/plot_original_comparison.log",
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/plot_original_comparison.py"

@@ -1,64 +1,72 @@
 rule training_table:
     input:
-        summaries=train_outputs("summary.json"),
-        histories=train_outputs("history.csv"),
-        acc1=train_outputs("acc1.npz"),
-        loss0=train_outputs("loss0.npz"),
+        summaries=for_runs(f"{RUN}/summary.json"),
+        histories=for_runs(f"{RUN}/history.csv"),
+        checkpoints=[p for c in CHECKPOINTS for p in for_runs(f"{RUN}/{c}.npz")],
+        info=f"{R}/data/dataset.json",
     output:
         report(
-            "results/tables/training.csv",
+            f"{R}/tables/training.csv",
             caption="../report/training_table.rst",
-            category="Tables",
+            category="4. Tables",
+            labels={"table": "training runs"},
         ),
+    params:
+        code=code_version("training_table.py"),
+    localrule: True
     log:
-        "results/logs/training_table.log",
+        f"{R}/logs/training_table.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
         "../scripts/training_table.py"
 
 
 rule measures_table:
     input:
-        training="results/tables/training.csv",
-        measures=measure_jsons(),
+        training=f"{R}/tables/training.csv",
+        measures=[p for c in CHECKPOINTS for p in for_runs(f"{MEASURED}/{c}.json")],
     output:
         report(
-            "results/tables/measures.csv",
+            f"{R}/tables/measures.csv",
             caption="../report/measures_table.rst",
-            category="Tables",
+            category="4. Tables",
+            labels={"table": "complexity measures"},
         ),
     params:
-        top_k=config["measures"]["top_k"],
-        depth=DEPTH,
+        code=code_version("measures_table.py"),
+    localrule: True
     log:
-        "results/logs/measures_table.log",
+        f"{R}/logs/measures_table.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
         "../scripts/measures_table.py"
 
 
-rule rank_correlation:
+rule ranking:
     input:
-        "results/tables/measures.csv",
+        f"{R}/tables/measures.csv",
     output:
-        table=report(
-            "results/tables/rank_correlation.csv",
+        tau=report(
+            f"{R}/tables/rank_correlation.csv",
             caption="../report/rank_correlation_table.rst",
-            category="Tables",
+            category="4. Tables",
+            labels={"table": "Kendall τ per scope"},
         ),
-        figure=report(
-            "results/figures/rank_correlation.png",
-            caption="../report/rank_correlation.rst",
-            category="Which measure tracks generalization",
+        psi=report(
+            f"{R}/tables/granulated_kendall.csv",
+            caption="../report/granulated_kendall_table.rst",
+            category="4. Tables",
+            labels={"table": "granulated Kendall ψ, Ψ and CMI"},
         ),
     params:
-        top_k=config["measures"]["top_k"],
-        depth=DEPTH,
+        axes=varying_axes(config),
+        code=code_version("ranking.py"),
+    localrule: True
     log:
-        "results/logs/rank_correlation.log",
+        f"{R}/logs/ranking.log",
     conda:
-        ENV
+        LIGHT_ENV
     script:
-        "../scripts/rank_correlation.py"
+        "../scripts/ranking.py"

@@ -1,26 +1,24 @@
 rule train:
     input:
-        subset="results/subsets/{label_mode}/seed{seed}/n{size}.npz",
-        init="results/init/seed{seed}.npz",
-        test="results/data/test.npz",
+        unpack(carried_optimizer),  # carry_optimizer: the state the next larger size ended with
+        subset=SUBSET,
+        init=INIT,
+        test=f"{R}/data/test.npz",
     output:
-        acc1="results/train/{label_mode}/n{size}/seed{seed}/acc1.npz",
-        loss0="results/train/{label_mode}/n{size}/seed{seed}/loss0.npz",
-        final="results/train/{label_mode}/n{size}/seed{seed}/final.npz",
-        history="results/train/{label_mode}/n{size}/seed{seed}/history.csv",
-        summary="results/train/{label_mode}/n{size}/seed{seed}/summary.json",
+        **{name.split(".")[0]: f"{RUN}/{name}" for name in TRAIN_FILES},
     params:
-        settings=config["train"],
+        settings={k: config["train"][k] for k in ("max_epochs", "target_loss", "chunk_epochs")},
         # Resumable state lives outside the outputs, so a killed job's rerun finds it.
-        state="results/resume/{label_mode}/n{size}/seed{seed}.npz",
+        state=f"{R}/resume/{AXES}/n{{size}}/seed{{seed}}.npz",
+        code=code_version("train.py"),
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=30,
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
     log:
-        "results/logs/train/{label_mode}/n{size}/seed{seed}.log",
+        f"{R}/logs/train/{AXES}/n{{size}}/seed{{seed}}.log",
     benchmark:
-        "results/benchmarks/train/{label_mode}/n{size}/seed{seed}.tsv"
+        f"{R}/benchmarks/train/{AXES}/n{{size}}/seed{{seed}}.tsv"
     conda:
         ENV
     script:

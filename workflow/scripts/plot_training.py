@@ -1,14 +1,13 @@
 import pandas as pd
 
+from genstudy.arrays import load_json
 from genstudy.logs import redirect_output
-from genstudy.plotting import TRAINING_PANELS, plot_against_size
+from genstudy.plotting import plot_training
 
 redirect_output(snakemake.log[0])
-table = pd.read_csv(snakemake.input.table)
-modes, ckpts = snakemake.params.label_modes, snakemake.params.checkpoints
-for ckpt, path in zip(ckpts, snakemake.output.by_checkpoint):
-    plot_against_size(table[table.checkpoint == ckpt], TRAINING_PANELS, "label_mode", modes,
-                      f"checkpoint {ckpt}: " + " vs ".join(modes), path)
-for mode, path in zip(modes, snakemake.output.by_mode):
-    plot_against_size(table[table.label_mode == mode], TRAINING_PANELS, "checkpoint", ckpts,
-                      f"{mode} labels: " + " vs ".join(ckpts), path)
+p, w = snakemake.params, snakemake.wildcards
+table = pd.read_csv(snakemake.input.table, dtype={"hidden": str})
+value = w[p.select]
+title = (f"At {value}: " if p.select == "checkpoint" else f"{value} labels: ") + " vs ".join(map(str, p.order))
+plot_training(table[table[p.select] == value], p.series, p.order, title, snakemake.output[0], p.axes, p.target,
+              load_json(snakemake.input.info, ["n_classes"])["n_classes"])

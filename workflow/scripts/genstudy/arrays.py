@@ -48,13 +48,17 @@ def save_npz(path, **arrays) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def save_json(path, obj) -> None:
+def save_text(path, text: str) -> None:
     path, tmp = _atomic_target(path)
     try:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=True) + "\n")
+        tmp.write_text(text)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def save_json(path, obj) -> None:
+    save_text(path, json.dumps(obj, indent=2, sort_keys=True, allow_nan=True) + "\n")
 
 
 def load_npz(path, required=()) -> dict[str, np.ndarray]:

@@ -1,15 +1,94 @@
-"""Checks on the config that JSON Schema cannot express (they need the data or several keys).
+"""The config: typed as the schema says, then checked where JSON Schema cannot (the
+data, several keys at once, memory).
 
 Imported by the Snakefile at parse time: no numpy here.
 """
 from __future__ import annotations
 
+import math
+
+import yaml
+
 from .datasets import DATASETS, DatasetError, npz_headers
 from .labels import parse_label_mode
+from .study import as_list
 
 
 class ConfigError(ValueError):
     pass
+
+
+def typed_config(value, schema: dict, defs: dict | None = None):
+    """``value`` with its scalars typed as ``schema`` says.
+
+    Snakemake reads ``--config key=value`` with YAML's BaseLoader, so lists and nested
+    keys arrive as strings ('32', '1e-3'); and JSON Schema's ``integer`` accepts 32.0,
+    which TensorFlow would not. Here strings become numbers, booleans or lists where the
+    schema wants them, and integer-valued floats become integers. What cannot be typed
+    is left as it is, for the schema to report with the key's name.
+    """
+    defs = schema.get("$defs", {}) if defs is None else defs
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].split("/")[-1]]
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return _first_valid(value, schema[key], defs)
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "object" in kinds and isinstance(value, dict):
+        props = schema.get("properties", {})
+        return {k: typed_config(v, props[k], defs) if k in props else v for k, v in value.items()}
+    if "array" in kinds:
+        value = _parsed(value) if isinstance(value, str) else value
+        if isinstance(value, list) and "items" in schema:
+            return [typed_config(v, schema["items"], defs) for v in value]
+        return value
+    if "integer" in kinds or "number" in kinds:
+        return _number(value, integer="number" not in kinds)
+    if "boolean" in kinds and isinstance(value, str):
+        parsed = _parsed(value)
+        return parsed if isinstance(parsed, bool) else value
+    return value
+
+
+def _parsed(text: str):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _number(value, integer: bool):
+    if isinstance(value, str):
+        parsed = _parsed(value)
+        if isinstance(parsed, str):
+            try:
+                parsed = float(parsed)
+            except ValueError:
+                return value
+        value = parsed
+    if isinstance(value, float) and math.isfinite(value) and value == int(value) and integer:
+        return int(value)
+    return value
+
+
+def _first_valid(value, alternatives, defs):
+    from jsonschema import Draft202012Validator
+
+    for alt in alternatives:
+        typed = typed_config(value, alt, defs)
+        if Draft202012Validator({**alt, "$defs": defs}).is_valid(typed):
+            return typed
+    return value
+
+
+def non_finite_keys(config, prefix: str = "") -> list[str]:
+    """Dotted keys whose value is NaN or infinite (YAML's .nan and .inf pass JSON Schema)."""
+    if isinstance(config, dict):
+        return [k for key, v in config.items() for k in non_finite_keys(v, f"{prefix}{key}.")]
+    if isinstance(config, list):
+        return [k for i, v in enumerate(config) for k in non_finite_keys(v, f"{prefix[:-1]}[{i}].")]
+    return [prefix[:-1]] if isinstance(config, float) and not math.isfinite(config) else []
 
 
 def dataset_shape(dataset: str, test_size: int) -> dict:
@@ -32,20 +111,98 @@ def dataset_shape(dataset: str, test_size: int) -> dict:
     return {"pool_size": int(shape[0]) if shape else 0, "n_features": n_features, "n_classes": None}
 
 
-def check_config(config: dict) -> dict:
-    """Raise ConfigError naming the key when the (schema-valid) config cannot run.
+def check_dataset_available(dataset: str) -> None:
+    """A named dataset that Keras downloads must be cached already or its host reachable."""
+    from .datasets import keras_home, reachable
 
-    Returns what the checks learnt about the dataset (pool size, features, classes).
-    """
+    spec = DATASETS.get(dataset)
+    if spec is None or not spec.cache or spec.cached() or reachable(spec.host):
+        return
+    where = ", ".join(str(keras_home() / "datasets" / f) for f in spec.cache)
+    raise ConfigError(f"dataset: {dataset} is not downloaded ({where} missing) and {spec.host} cannot be reached "
+                      f"from this machine. Download it where there is a network (python -c \"import keras; "
+                      f"keras.datasets.{dataset}.load_data()\") and copy ~/.keras/datasets/ here, or set KERAS_HOME.")
+
+
+def check_dataset_content(dataset: str, test_size: int) -> dict:
+    """A user's .npz, loaded and checked in full when numpy is at hand (it is not in a bare
+    Snakemake environment; prepare_data then checks it in its job). Returns the classes
+    found and warnings (classes missing from a split)."""
+    if dataset in DATASETS:
+        return {"warnings": []}
+    try:
+        from .data import load_dataset
+    except ImportError:
+        return {"warnings": [f"dataset: {dataset} is checked by the prepare_data job (numpy is not installed here)"]}
+    try:
+        s = load_dataset(dataset)
+    except DatasetError as exc:
+        raise ConfigError(str(exc)) from None
+    warnings = []
+    for name, y in (("y_train", s.y_train), ("y_test", s.y_test)):
+        absent = sorted(set(range(s.n_classes)) - set(int(v) for v in set(y.tolist())))
+        if absent:
+            warnings.append(f"dataset: {dataset}: classes {absent} of 0..{s.n_classes - 1} never occur in {name}")
+    return {"n_classes": s.n_classes, "warnings": warnings}
+
+
+def check_settings(config: dict) -> None:
+    """Rules across keys, and finiteness (YAML's .nan and .inf pass JSON Schema)."""
+    bad = non_finite_keys(config)
+    if bad:
+        raise ConfigError(f"{', '.join(bad)}: must be finite numbers (got NaN or infinity)")
+    m = config["measures"]
+    if m["trace_min_vectors"] > m["trace_max_vectors"]:
+        raise ConfigError(f"measures.trace_min_vectors ({m['trace_min_vectors']}) exceeds "
+                          f"measures.trace_max_vectors ({m['trace_max_vectors']})")
+    if m["top_k"] > m["lanczos_max_iter"]:
+        raise ConfigError(f"measures.top_k ({m['top_k']}) exceeds measures.lanczos_max_iter "
+                          f"({m['lanczos_max_iter']}): Lanczos finds at most one eigenvalue per step")
     for mode in config["label_modes"]:
         try:
             parse_label_mode(mode)
         except ValueError as exc:
             raise ConfigError(f"label_modes: {exc}") from exc
+
+
+def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
+    """Refuse a network whose train or measures job cannot fit, naming model.hidden and the size."""
+    from . import resources
+    from .study import architectures
+
+    m, n = config["measures"], max(config["sizes"])
+    vectors = max(m["lanczos_max_iter"], m["slq_steps"])
+    for arch in architectures(config["model"]["hidden"]):
+        sizes = [shape["n_features"], *arch, shape["n_classes"] or 10]
+        need = {"train": resources.train_memory_mb(n, config["test_size"], shape["n_features"], sizes),
+                "measures": resources.measures_memory_mb(n, shape["n_features"], sizes, vectors)}
+        job, mb = max(need.items(), key=lambda kv: kv[1])
+        if mb > limit_mb:
+            raise ConfigError(f"model.hidden: {list(arch)} ({resources.n_parameters(sizes):,} parameters) needs about "
+                              f"{mb / 1024:.1f} GiB in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB "
+                              f"allowed (max_job_memory_gb, default: this machine's memory)")
+    if m["top_k"] > min(resources.n_parameters([shape["n_features"], *a, shape["n_classes"] or 10])
+                        for a in architectures(config["model"]["hidden"])):
+        raise ConfigError(f"measures.top_k ({m['top_k']}) exceeds the number of parameters of model.hidden")
+
+
+def machine_memory_mb() -> float:
+    import os
+
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+
+
+def check_config(config: dict) -> dict:
+    """Raise ConfigError naming the key when the (schema-valid) config cannot run.
+
+    Returns what the checks learnt about the dataset (pool size, features, classes) and
+    warnings to show.
+    """
+    check_settings(config)
     if config["dataset"] == "mnist5k" and config["test_size"] >= DATASETS["mnist5k"].n_examples:
         raise ConfigError(f"test_size: {config['test_size']} leaves no training pool of the "
                           f"{DATASETS['mnist5k'].n_examples} mnist5k digits")
-    batch = config["train"]["batch_size"]
+    batch = max(as_list(config["train"]["batch_size"]))
     small = [n for n in config["sizes"] if n < batch]
     if small:
         raise ConfigError(f"sizes: {small} smaller than train.batch_size ({batch})")
@@ -54,4 +211,9 @@ def check_config(config: dict) -> dict:
     if big:
         raise ConfigError(f"sizes: {big} larger than the training pool of {config['dataset']} "
                           f"({shape['pool_size']} examples)")
-    return shape
+    check_dataset_available(config["dataset"])
+    content = check_dataset_content(config["dataset"], config["test_size"])
+    shape["n_classes"] = shape["n_classes"] or content.get("n_classes")
+    limit = config.get("max_job_memory_gb")
+    check_memory(config, shape, limit * 1024 if limit else machine_memory_mb())
+    return {**shape, "warnings": content["warnings"]}

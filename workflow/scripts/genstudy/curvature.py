@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import InputCompaction, flatten, ordered, tf_cross_entropy, tf_logits, tf_unflatten
+from .model import InputCompaction, depth_of, flatten, ordered, tf_cross_entropy, tf_logits, tf_unflatten
 from .runtime import configure_tensorflow
 
 
@@ -96,16 +96,30 @@ def rademacher(rng: np.random.Generator, dim: int) -> np.ndarray:
 class LanczosResult:
     alpha: np.ndarray
     beta: np.ndarray  # off-diagonal, len(alpha) - 1
+    residual: float = 0.0  # ‖r‖ after the last step: the β the next step would have had
 
     def tridiagonal(self) -> np.ndarray:
         return np.diag(self.alpha) + np.diag(self.beta, 1) + np.diag(self.beta, -1)
+
+    def leading(self, steps: int) -> "LanczosResult":
+        """The run as it stood after ``steps`` steps (its T is the leading block)."""
+        if steps >= len(self.alpha):
+            return self
+        return LanczosResult(self.alpha[:steps], self.beta[: steps - 1], float(self.beta[steps - 1]))
+
+    def ritz(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ritz values, descending, and their residual norms ‖Hy − θy‖ = ‖r‖·|last component
+        of T's eigenvector|: by Bauer–Fike an eigenvalue of H lies within that of θ."""
+        values, vectors = np.linalg.eigh(self.tridiagonal())
+        order = np.argsort(values)[::-1]
+        return values[order], self.residual * np.abs(vectors[-1, order])
 
 
 def lanczos(matvec, v0: np.ndarray, max_steps: int, stop=None) -> LanczosResult:
     """Lanczos tridiagonalisation with full re-orthogonalisation (twice, for float64 safety).
 
-    Stops early on breakdown (an invariant subspace: β ≈ 0) or when ``stop(alpha, beta)``
-    returns True after a step.
+    Stops early on breakdown (an invariant subspace: β ≈ 0) or when ``stop(result so
+    far)`` returns True after a step.
     """
     dim = len(v0)
     steps = min(max_steps, dim)
@@ -115,86 +129,131 @@ def lanczos(matvec, v0: np.ndarray, max_steps: int, stop=None) -> LanczosResult:
     for j in range(steps):
         Q[j] = q
         w = matvec(q)
-        a = float(q @ w)
-        alphas.append(a)
+        alphas.append(float(q @ w))
         basis = Q[: j + 1]
         for _ in range(2):
             w = w - basis.T @ (basis @ w)
         b = float(np.linalg.norm(w))
         scale = max(abs(x) for x in alphas + betas) or 1.0
-        if stop is not None and stop(np.array(alphas), np.array(betas)):
-            break
-        if j == steps - 1 or b <= 1e-10 * scale:
-            break
+        broke_down = b <= 1e-10 * scale
+        result = LanczosResult(np.array(alphas), np.array(betas), 0.0 if broke_down else b)
+        if broke_down or j == steps - 1 or (stop is not None and stop(result)):
+            return result
         betas.append(b)
         q = w / b
     return LanczosResult(np.array(alphas), np.array(betas[: len(alphas) - 1]))
 
 
+def hessian_lanczos(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int = 100, tol: float = 1e-3,
+                    min_steps: int = 0) -> LanczosResult:
+    """One Lanczos run from a Rademacher vector, long enough for the top-k eigenvalues.
+
+    Stops once every one of the top-k Ritz values has a residual ≤ ``tol``·|θ| (so each
+    lies within that relative distance of an eigenvalue of H) and at least
+    ``min_steps`` steps were taken, or after max(``max_iter``, ``min_steps``) steps.
+    ``min_steps`` lets the same run serve as the first run of stochastic Lanczos
+    quadrature. Extreme Ritz values converge first: far fewer products than power
+    iteration with deflation (PyHessian, arXiv 1912.07145).
+    """
+    def converged(res):
+        if len(res.alpha) < max(k, min_steps):
+            return False
+        values, residuals = res.ritz()
+        return bool(np.all(residuals[:k] <= tol * np.abs(values[:k])))
+
+    return lanczos(hvp, rademacher(rng, dim), max(max_iter, min_steps), stop=converged)
+
+
+def converged_top(res: LanczosResult, k: int, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """(top-k Ritz values, whether each converged to ``tol``); NaN where the run had fewer values."""
+    values, residuals = res.ritz()
+    top = np.full(k, np.nan)
+    ok = np.zeros(k, bool)
+    m = min(k, len(values))
+    top[:m] = values[:m]
+    ok[:m] = residuals[:m] <= tol * np.abs(values[:m])
+    return top, ok
+
+
 def hessian_top_eigenvalues(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int = 100,
                             tol: float = 1e-3) -> tuple[np.ndarray, int]:
-    """Top-k (largest algebraic) Hessian eigenvalues, descending, by Lanczos.
+    """Top-k (largest algebraic) Hessian eigenvalues, descending, NaN where not converged
+    to ``tol`` within ``max_iter`` steps; and the number of HVPs used."""
+    res = hessian_lanczos(hvp, dim, k, rng, max_iter, tol)
+    top, ok = converged_top(res, k, tol)
+    return np.where(ok, top, np.nan), len(res.alpha)
 
-    After each Lanczos step with at least k Ritz values, stop once every one of the
-    top-k Ritz values changed by less than ``tol`` relative to the previous step
-    (PyHessian's criterion, there applied to power iteration). Returns the values and
-    the number of HVPs used. Extreme Ritz values converge first, which is why Lanczos
-    needs far fewer products than power iteration with deflation.
+
+def hessian_trace_exact(params: dict, x: np.ndarray, batch: int = 1024) -> float:
+    """tr H of the mean cross-entropy over ``x``, exactly, without any Hessian-vector product.
+
+    For a ReLU network the logits are piecewise linear in every single weight, so each
+    diagonal entry of the Hessian equals the Gauss–Newton one, Jᵀ A J, with A = diag(p)
+    − ppᵀ the softmax Hessian w.r.t. the logits (it does not depend on the label). For
+    layer l with input h_{l−1} and G_l = ∂z/∂a_l (K × h_l), summing over its kernel and
+    bias entries gives (‖h_{l−1}‖² + 1) · tr(A G_l G_lᵀ), so
+
+        tr H = (1/N) Σ_n Σ_l (‖h_{l−1,n}‖² + 1) · tr(A_n G_{l,n} G_{l,n}ᵀ)
+
+    in float64, batch by batch.
     """
-    prev = [None]
+    Ws = [np.asarray(params[f"W{i}"], np.float64) for i in range(1, depth_of(params) + 1)]
+    bs = [np.asarray(params[f"b{i}"], np.float64) for i in range(1, len(Ws) + 1)]
+    total = 0.0
+    for start in range(0, len(x), batch):
+        inputs, pre = [np.asarray(x[start : start + batch], np.float64)], []
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            pre.append(inputs[-1] @ W + b)
+            if i < len(Ws) - 1:
+                inputs.append(np.maximum(pre[-1], 0.0))
+        z = pre[-1]
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        G = np.broadcast_to(np.eye(z.shape[1]), (len(z), z.shape[1], z.shape[1]))
+        for layer in range(len(Ws) - 1, -1, -1):
+            if layer < len(Ws) - 1:
+                G = (G @ Ws[layer + 1].T) * (pre[layer] > 0)[:, None, :]
+            trace_AGG = np.einsum("nk,nkj->n", p, G**2) - np.sum(np.einsum("nk,nkj->nj", p, G) ** 2, axis=1)
+            total += float(np.sum((np.sum(inputs[layer] ** 2, axis=1) + 1.0) * trace_AGG))
+    return total / len(x)
 
-    def converged(alpha, beta):
-        if len(alpha) < k:
-            return False
-        T = LanczosResult(alpha, beta[: len(alpha) - 1]).tridiagonal()
-        top = np.sort(np.linalg.eigvalsh(T))[::-1][:k]
-        done = prev[0] is not None and np.all(np.abs(top - prev[0]) <= tol * np.maximum(np.abs(top), 1e-300))
-        prev[0] = top
-        return bool(done)
 
-    res = lanczos(hvp, rademacher(rng, dim), max_iter, stop=converged)
-    top = np.sort(np.linalg.eigvalsh(res.tridiagonal()))[::-1][:k]
-    if len(top) < k:
-        top = np.concatenate([top, np.full(k - len(top), np.nan)])
-    return top, len(res.alpha)
-
-
-def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float = 1e-3, min_vectors: int = 10,
-                     max_vectors: int = 200) -> tuple[float, float, int]:
+def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float = 0.02, min_vectors: int = 10,
+                     max_vectors: int = 30) -> tuple[float, float, int]:
     """tr(H) ≈ mean of vᵀHv over Rademacher v (Hutchinson 1990; PyHessian).
 
-    Adds vectors until the running mean changes by less than ``tol`` relative (after
-    at least ``min_vectors``) or ``max_vectors`` are used. Returns (mean, standard
-    error = sample std / √m, m).
+    Adds vectors until the standard error is below ``tol`` times the mean (after at
+    least ``min_vectors``) or ``max_vectors`` are used. Returns (mean, standard error =
+    sample std / √m, m). A diagnostic beside ``hessian_trace_exact``.
     """
     samples = []
-    mean = 0.0
     for m in range(1, max_vectors + 1):
         v = rademacher(rng, dim)
         samples.append(float(v @ hvp(v)))
-        new_mean = float(np.mean(samples))
-        if m >= min_vectors and abs(new_mean - mean) <= tol * abs(new_mean):
-            mean = new_mean
-            break
-        mean = new_mean
+        if m >= max(min_vectors, 2):
+            s = np.asarray(samples)
+            if s.std(ddof=1) / np.sqrt(m) < tol * abs(s.mean()):
+                break
     s = np.asarray(samples)
     se = float(s.std(ddof=1) / np.sqrt(len(s))) if len(s) > 1 else float("nan")
-    return mean, se, len(s)
+    return float(s.mean()), se, len(s)
 
 
-def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int = 3, steps: int = 60) -> tuple[np.ndarray, np.ndarray]:
+def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int = 3, steps: int = 60,
+                first: LanczosResult | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stochastic Lanczos quadrature of the Hessian's spectral density (Ghorbani et al. 2019).
 
     Per run: Lanczos from a normalised Rademacher vector with full re-orthogonalisation;
     nodes = eigenvalues of the tridiagonal T, weights = squared first components of its
-    eigenvectors (they sum to 1). Returns (nodes, weights), each (runs, steps); runs that
-    broke down early are padded with nodes NaN and weights 0. The density estimate is
-    Σ_runs Σ_k weights/runs · δ(λ − node).
+    eigenvectors (they sum to 1). ``first``, a run already made from a Rademacher start
+    (the top-k eigenvalues' run), serves as run 1. Returns (nodes, weights), each (runs,
+    steps); runs that broke down early are padded with nodes NaN and weights 0. The
+    density estimate is Σ_runs Σ_k weights/runs · δ(λ − node).
     """
     nodes = np.full((runs, steps), np.nan)
     weights = np.zeros((runs, steps))
     for r in range(runs):
-        res = lanczos(hvp, rademacher(rng, dim), steps)
+        res = first.leading(steps) if (r == 0 and first is not None) else lanczos(hvp, rademacher(rng, dim), steps)
         evals, evecs = np.linalg.eigh(res.tridiagonal())
         m = len(evals)
         nodes[r, :m] = evals
@@ -208,23 +267,29 @@ def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, a
 
         max_{|ν_i| ≤ α(|w_i| + 1)} [L(w + ν) − L(w)] / (1 + L(w)),
 
-    maximised by projected (sign-)gradient ascent in the box, from ν = 0 and from
-    ``restarts − 1`` uniform random points, ``steps`` steps of 2.5·bound/steps each.
+    maximised as Keskar et al. do, by L-BFGS-B inside the box (``steps`` iterations a
+    start), from ν = 0, from the vertex the gradient points to (the first-order
+    maximiser), and from ``restarts − 2`` random vertices. Every point evaluated counts;
     ν = 0 is feasible, so the result is ≥ 0.
     """
+    from scipy.optimize import Bounds, minimize
+
     theta = np.asarray(theta, np.float64)
     bound = alpha * (np.abs(theta) + 1.0)
-    base = loss.value(theta)
-    best = base
-    step = 2.5 / max(steps, 1) * bound
-    for r in range(max(restarts, 1)):
-        nu = np.zeros_like(theta) if r == 0 else rng.uniform(-bound, bound)
-        for _ in range(steps):
-            value, grad = loss.value_and_grad(theta + nu)
-            best = max(best, value)
-            nu = np.clip(nu + step * np.sign(grad), -bound, bound)
-        best = max(best, loss.value(theta + nu))
-    return (best - base) / (1.0 + base)
+    base, grad = loss.value_and_grad(theta)
+    best = [base]
+
+    def negative_loss(nu):
+        value, g = loss.value_and_grad(theta + nu)
+        best[0] = max(best[0], value)
+        return -value, -g
+
+    starts = [np.zeros_like(theta), np.where(grad >= 0, bound, -bound)]
+    starts += [bound * rng.choice([-1.0, 1.0], size=theta.shape) for _ in range(max(restarts, 1) - 2)]
+    for nu0 in starts[: max(restarts, 1)]:
+        minimize(negative_loss, nu0, jac=True, method="L-BFGS-B", bounds=Bounds(-bound, bound),
+                 options={"maxiter": steps})
+    return (best[0] - base) / (1.0 + base)
 
 
 _JACOBIAN_NORMS = None

@@ -1,17 +1,24 @@
-"""All complexity measures of one checkpoint, as one flat record (the measures table's columns)."""
+"""All complexity measures of one checkpoint, as one flat record (the measures table's columns).
+
+The measures come in groups, one function each, run in the order of ``GROUPS``; each
+takes the checkpoint's ``Context`` and returns its part of the record and its notes.
+Every key a group writes is declared in ``registry.MEASURES`` (``check_record``).
+"""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+import time
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from .curvature import (TrainingLoss, hessian_top_eigenvalues, hutchinson_trace, jacobian_frobenius, sharpness,
-                        slq_density)
+from .curvature import (TrainingLoss, converged_top, hessian_lanczos, hessian_trace_exact, hutchinson_trace,
+                        jacobian_frobenius, sharpness, slq_density)
 from .flatness import pacbayes_sigma
 from .model import flatten
-from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin,
-                    l2_path_over_margin, l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
+from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin, l2_path_over_margin,
+                    l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
+from .registry import check_record
 from .seeds import STREAM_EIG, STREAM_FLAT, STREAM_SHARP, STREAM_SLQ, STREAM_TRACE, rng_for
 
 
@@ -23,9 +30,9 @@ class MeasureSettings:
     top_k: int = 5
     lanczos_max_iter: int = 100
     eig_tol: float = 1.0e-3
-    trace_tol: float = 1.0e-3
+    trace_tol: float = 0.02
     trace_min_vectors: int = 10
-    trace_max_vectors: int = 200
+    trace_max_vectors: int = 30
     slq_runs: int = 2
     slq_steps: int = 60
     sharpness_alpha: float = 5.0e-4
@@ -46,71 +53,117 @@ class MeasureSettings:
         return cls(**{k: types[k](v) for k, v in (section or {}).items()})
 
 
-def measure_columns(top_k: int, depth: int) -> list[str]:
-    layers = range(1, depth + 1)
-    return (["l2_seed"] + [f"fro_{i}" for i in layers] + [f"spec_{i}" for i in layers]
-            + ["margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin", "dist_init"]
-            + [f"hessian_eig_{i}" for i in range(1, top_k + 1)]
-            + ["hessian_trace", "hessian_trace_se", "sharpness", "pacbayes_flatness", "jacobian_fro"])
+@dataclass
+class Context:
+    """One checkpoint: its weights, the initial ones, the subset (labels trained on), test
+    points, the settings, and the compiled loss of the subset (shared across checkpoints)."""
+    params: dict
+    params0: dict
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray
+    s: MeasureSettings
+    loss: TrainingLoss
+    threads: int = 1
+    theta: np.ndarray = field(init=False)
+    density: tuple = field(init=False, default=None)  # SLQ (nodes, weights), set by curvature_measures
+
+    def __post_init__(self):
+        self.theta = flatten(self.params)
+
+    def rng(self, stream: int) -> np.random.Generator:
+        return rng_for(self.s.seed, stream)
+
+    def hvp(self, v):
+        return self.loss.hvp(self.theta, v)
 
 
-def norm_measures(params, params0, x, y, percentile: float) -> tuple[dict, list[str]]:
-    rec, notes = {"l2_seed": l2_seed(params)}, []
-    for i, v in enumerate(frobenius_norms(params), start=1):
-        rec[f"fro_{i}"] = v
-    for i, v in enumerate(spectral_norms(params), start=1):
-        rec[f"spec_{i}"] = v
-    gamma = margin_gamma(params, x, y, percentile)
-    rec["margin"] = gamma
-    if gamma > 0:
-        rec["l2_margin"] = l2_over_margin(params, gamma)
-        rec["spec_margin"] = spectral_over_margin(params, gamma)
-        rec["l1_path_margin"] = l1_path_over_margin(params, gamma)
-        rec["l2_path_margin"] = l2_path_over_margin(params, gamma)
-    else:
-        rec.update(l2_margin=None, spec_margin=None, l1_path_margin=None, l2_path_margin=None)
-        notes.append(f"margin γ = {gamma:.4g} ≤ 0 (the {percentile}th percentile of training margins): "
-                     "measures over margin are undefined and left empty")
-    rec["dist_init"] = distance_to_init(params, params0)
+def norm_measures(c: Context):
+    rec = {"l2_seed": l2_seed(c.params), "dist_init": distance_to_init(c.params, c.params0)}
+    rec.update({f"fro_{i}": v for i, v in enumerate(frobenius_norms(c.params), start=1)})
+    rec.update({f"spec_{i}": v for i, v in enumerate(spectral_norms(c.params), start=1)})
+    return rec, []
+
+
+def margin_measures(c: Context):
+    """Measures over the margin γ; undefined (empty, with a note) when γ ≤ 0."""
+    gamma = margin_gamma(c.params, c.x, c.y, c.s.margin_percentile)
+    names = ("inverse_margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin")
+    if gamma <= 0:
+        note = (f"margin γ = {gamma:.4g} ≤ 0 (the {c.s.margin_percentile:g}th percentile of training margins): "
+                "measures over margin are undefined and left empty")
+        return {"margin": gamma, **dict.fromkeys(names)}, [note]
+    values = (1.0 / gamma**2, l2_over_margin(c.params, gamma), spectral_over_margin(c.params, gamma),
+              l1_path_over_margin(c.params, gamma), l2_path_over_margin(c.params, gamma))
+    return {"margin": gamma, **dict(zip(names, values))}, []
+
+
+def curvature_measures(c: Context):
+    """Top-k eigenvalues (only converged ones), the exact trace, Hutchinson's estimate beside
+    it, and the spectral density (returned as ``density``)."""
+    s = c.s
+    run = hessian_lanczos(c.hvp, c.loss.dim, s.top_k, c.rng(STREAM_EIG), s.lanczos_max_iter, s.eig_tol, s.slq_steps)
+    top, ok = converged_top(run, s.top_k, s.eig_tol)
+    rec = {f"hessian_eig_{i}": float(v) if good else None for i, (v, good) in enumerate(zip(top, ok), start=1)}
+    rec["hessian_eig_steps"] = len(run.alpha)
+    notes = [] if ok.all() else [
+        f"hessian_eig_{', '.join(str(i + 1) for i in np.flatnonzero(~ok))}: not converged to eig_tol = {s.eig_tol:g} "
+        f"(residual-based) in {len(run.alpha)} Lanczos steps; left empty (raise measures.lanczos_max_iter)"]
+    rec["hessian_trace"] = hessian_trace_exact(c.params, c.x)
+    tr, se, m = hutchinson_trace(c.hvp, c.loss.dim, c.rng(STREAM_TRACE), s.trace_tol, s.trace_min_vectors,
+                                 s.trace_max_vectors)
+    rec.update(hessian_trace_hutchinson=tr, hessian_trace_hutchinson_se=se, hessian_trace_hutchinson_vectors=m)
+    c.density = slq_density(c.hvp, c.loss.dim, c.rng(STREAM_SLQ), s.slq_runs, s.slq_steps, first=run)
     return rec, notes
 
 
-def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings: dict, threads: int = 1,
-                        loss: TrainingLoss | None = None):
+def flatness_measures(c: Context):
+    s = c.s
+    rec = {"sharpness": sharpness(c.loss, c.theta, c.rng(STREAM_SHARP), s.sharpness_alpha, s.sharpness_steps,
+                                  s.sharpness_restarts)}
+    notes = []
+    for name, noise, stream in (("pacbayes", "isotropic", 0), ("pacbayes_mag", "magnitude_aware", 1)):
+        sigma = pacbayes_sigma(c.params, c.x, c.y, rng_for(s.seed, STREAM_FLAT, stream), s.flatness_target_drop,
+                               s.flatness_draws, s.flatness_halvings, s.flatness_epsilon, noise=noise)
+        rec[f"{name}_sigma"] = sigma
+        rec[f"{name}_flatness"] = 1.0 / sigma**2 if sigma > 0 else None
+        if sigma >= 2.0 * (1 - 2.0 ** -s.flatness_halvings):
+            notes.append(f"{name}_flatness: σ reached the search's upper bound 2; the value is a lower bound on flatness")
+        if sigma <= 0:
+            notes.append(f"{name}_flatness: σ collapsed to 0 (any noise costs the target accuracy drop); left empty")
+    return rec, notes
+
+
+def sensitivity_measures(c: Context):
+    x = np.asarray(c.x_test)[: c.s.jacobian_points]
+    return {"jacobian_fro": jacobian_frobenius(c.params, x, c.threads)}, []
+
+
+GROUPS = {"norms": norm_measures, "margin": margin_measures, "curvature": curvature_measures,
+          "flatness": flatness_measures, "sensitivity": sensitivity_measures}
+
+
+def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings, threads: int = 1,
+                        loss: TrainingLoss | None = None, log=None):
     """(record, notes, diagnostics, (nodes, weights)) for one checkpoint's weights.
 
     ``x, y``: the training subset and the labels trained on; ``x_test``: points for the
-    input-output Jacobian. Every estimator is seeded from ``settings['seed']``. Pass the
-    ``loss`` of the same subset to reuse its compiled functions across checkpoints.
+    input-output Jacobian. Every estimator is seeded from ``settings.seed``. Pass the
+    ``loss`` of the same subset to reuse its compiled functions across checkpoints;
+    ``log`` gets one line per group of measures.
     """
     s = settings if isinstance(settings, MeasureSettings) else MeasureSettings.from_config(settings)
-    seed = s.seed
-    rec, notes = norm_measures(params, params0, x, y, s.margin_percentile)
-    if loss is None:
-        loss = TrainingLoss(params, x, y, threads=threads)
-    theta = flatten(params)
-
-    def hvp(v):
-        return loss.hvp(theta, v)
-
-    top, n_eig = hessian_top_eigenvalues(hvp, loss.dim, s.top_k, rng_for(seed, STREAM_EIG),
-                                         s.lanczos_max_iter, s.eig_tol)
-    for i, v in enumerate(top, start=1):
-        rec[f"hessian_eig_{i}"] = None if not math.isfinite(v) else float(v)
-    tr, se, n_tr = hutchinson_trace(hvp, loss.dim, rng_for(seed, STREAM_TRACE), s.trace_tol,
-                                    s.trace_min_vectors, s.trace_max_vectors)
-    rec["hessian_trace"], rec["hessian_trace_se"] = tr, se
-    nodes, weights = slq_density(hvp, loss.dim, rng_for(seed, STREAM_SLQ), s.slq_runs, s.slq_steps)
-    rec["sharpness"] = sharpness(loss, theta, rng_for(seed, STREAM_SHARP), s.sharpness_alpha,
-                                 s.sharpness_steps, s.sharpness_restarts)
-    sigma = pacbayes_sigma(params, x, y, rng_for(seed, STREAM_FLAT), s.flatness_target_drop,
-                           s.flatness_draws, s.flatness_halvings, s.flatness_epsilon)
-    rec["pacbayes_flatness"] = 1.0 / sigma**2 if sigma > 0 else None
-    if sigma >= 2.0 * (1 - 2.0 ** -s.flatness_halvings):
-        notes.append("pacbayes_flatness: σ' reached the search's upper bound 2; the value is a lower bound on flatness")
-    if sigma <= 0:
-        notes.append("pacbayes_flatness: σ' collapsed to 0 (any noise costs the target accuracy drop)")
-    rec["jacobian_fro"] = jacobian_frobenius(params, np.asarray(x_test)[: s.jacobian_points], threads)
-    diagnostics = {"training_loss_float64": loss.value(theta), "lanczos_steps_top_k": n_eig,
-                   "hutchinson_vectors": n_tr, "pacbayes_sigma": sigma, "n_parameters": loss.dim}
-    return rec, notes, diagnostics, (nodes, weights)
+    c = Context(params, params0, x, y, x_test, s, loss or TrainingLoss(params, x, y, threads=threads), threads)
+    record, notes = {}, []
+    for name, group in GROUPS.items():
+        started = time.perf_counter()
+        part, group_notes = group(c)
+        record.update(part)
+        notes += group_notes
+        if log:
+            log(f"  {name}: {time.perf_counter() - started:.2f} s")
+    check_record(record)
+    record = {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v)
+              for k, v in record.items()}
+    diagnostics = {"training_loss_float64": c.loss.value(c.theta), "n_parameters": c.loss.dim}
+    return record, notes, diagnostics, c.density

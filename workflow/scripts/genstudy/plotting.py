@@ -1,4 +1,11 @@
-"""Figures: a quantity against training-set size, mean over seeds with a min–max band."""
+"""Figures of the study, drawn the same way everywhere.
+
+Every quantity has one label and one scale (``QUANTITIES`` and the measure registry),
+whatever figure it appears in. Points are means over seeds and over the axes a
+figure does not show, with a min–max band when there is more than one run behind a
+point; hollow points: some run did not reach the checkpoint (they show the weights
+at max_epochs). Every figure says what acc1 and loss0 mean.
+"""
 from __future__ import annotations
 
 import math
@@ -10,122 +17,301 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-TRAINING_PANELS = (
-    ("train_acc", "train accuracy"),
-    ("test_acc", "test accuracy"),
-    ("train_loss", "train loss"),
-    ("test_loss", "test loss"),
-    ("l2_seed", "L2 = 4·∏ ‖W_i‖_F²"),
-    ("epoch", "epochs"),
-)
-COLORS = {"correct": "tab:blue", "random": "tab:red", "wrong": "tab:purple", "acc1": "tab:green", "loss0": "tab:orange",
-          "all": "tab:gray"}
+from .labels import label_noise  # noqa: E402
+from .registry import FAMILIES, MEASURES, entry  # noqa: E402
+
+plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 9})
+
+# column: (axis label, scale); accuracies and errors are bounded, so never on a log axis
+QUANTITIES = {
+    "test_error": ("test error (1 − test accuracy)", "linear"),
+    "train_loss": ("training loss (exact, whole subset)", "log"),
+    "test_loss": ("test loss", "log"),
+    "l2_seed": ("L2 = 4·∏ ‖W_i‖²_F  (the original's measure)", "log"),
+    "epoch": ("epochs to the checkpoint", "log"),
+    "updates": ("optimiser updates to the checkpoint", "log"),
+}
+TRAINING_PANELS = ("test_error", "test_loss", "train_loss", "l2_seed", "epoch", "updates")
+AXIS_LABELS = {"size": "training-set size n", "label_mode": "label noise (fraction of labels drawn at random)",
+               "width": "hidden width", "depth": "depth (Dense layers)", "learning_rate": "learning rate",
+               "batch_size": "batch size", "protocol": "protocol", "hidden": "hidden layers"}
+COLORS = {"correct": "tab:blue", "random": "tab:red", "wrong": "tab:purple", "acc1": "tab:green",
+          "loss0": "tab:orange", "independent": "tab:blue", "carry_optimizer": "tab:red"}
+CHECKPOINT_NOTE = ("acc1: first epoch with training accuracy 1.  loss0: first epoch with training loss ≤ {target:g} "
+                   "(training stops there).")
 
 
-def spans_decades(values) -> bool:
-    v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    return bool(len(v) and v.min() > 0 and v.max() / v.min() >= 10.0)
+PLAIN = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
 
 
-def seed_summary(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Per size: mean, min, max over seeds, and whether every seed reached the checkpoint."""
-    g = df.groupby("size")
-    out = g[column].agg(["mean", "min", "max"])
-    out["all_reached"] = g["reached"].all() if "reached" in df else True
+def color(key, i: int) -> str:
+    return COLORS.get(str(key), f"C{(i + 2) % 10}")
+
+
+def with_test_error(table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(test_error=1.0 - table["test_acc"])
+
+
+def label_and_scale(column: str) -> tuple[str, str]:
+    if column in QUANTITIES:
+        return QUANTITIES[column]
+    e = entry(column)
+    return (e.label + ("  (adjusted)" if column.endswith("_adj") else ""),
+            "log" if e.kind != "diagnostic" and e.adjust != "" and not column.endswith("_adj") else "linear")
+
+
+def summarise(df: pd.DataFrame, x: str, column: str) -> pd.DataFrame:
+    """Per value of ``x``: mean, min and max of ``column`` over the rows, how many, and
+    whether every row reached its checkpoint."""
+    g = df.dropna(subset=[column]).groupby(x, sort=True)
+    out = g[column].agg(["mean", "min", "max", "count"])
+    out["all_reached"] = g["reached"].all()
     return out.reset_index()
 
 
-def _color(key, i):
-    return COLORS.get(str(key), f"C{i % 10}")
+def draw_series(ax, df: pd.DataFrame, x: str, column: str, key, i: int, label: str | None = None) -> bool:
+    s = summarise(df, x, column)
+    if s.empty:
+        return False
+    c = color(key, i)
+    ax.plot(s[x], s["mean"], "-", color=c, label=label or str(key), lw=1.6)
+    if (s["count"] > 1).any():
+        ax.fill_between(s[x], s["min"], s["max"], color=c, alpha=0.18, linewidth=0)
+    ax.plot(s[x][s.all_reached], s["mean"][s.all_reached], "o", color=c, ms=4)
+    ax.plot(s[x][~s.all_reached], s["mean"][~s.all_reached], "o", mfc="white", mec=c, ms=5.5, mew=1.4)
+    return True
 
 
-def plot_against_size(table: pd.DataFrame, panels, series_col: str, series, title: str, path, ncols: int = 3):
-    """One panel per (column, label); one line per value of ``series_col``.
+def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float | None = None) -> None:
+    label, scale = label_and_scale(column)
+    if scale == "log" and ax.has_data():
+        low = min((line.get_ydata().min() for line in ax.get_lines() if len(line.get_ydata())), default=1.0)
+        ax.set_yscale("log" if low > 0 else "symlog")
+        ax.yaxis.set_major_formatter(PLAIN)
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if column == "test_error":
+        ax.set_ylim(0, 1)
+        if chance is not None:
+            ax.axhline(chance, color="k", ls=":", lw=1)
+            ax.annotate("chance", (0.01, chance), xycoords=("axes fraction", "data"), ha="left", va="bottom",
+                        fontsize=8)
+    if log_x:
+        ax.set_xscale("log", base=2)
+    ax.set_ylabel(label)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3)
 
-    Points where some seed did not reach the checkpoint are drawn hollow: they show
-    the weights at max_epochs instead.
-    """
-    panels = [(c, lab) for c, lab in panels if c in table and table[c].notna().any()]
-    nrows = max(1, math.ceil(len(panels) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.3 * nrows), squeeze=False)
-    for ax, (column, label) in zip(axes.flat, panels):
-        for i, key in enumerate(series):
-            df = table[table[series_col] == key].dropna(subset=[column])
-            if df.empty:
-                continue
-            s = seed_summary(df, column)
-            c = _color(key, i)
-            ax.plot(s["size"], s["mean"], "-", color=c, label=str(key))
-            ax.fill_between(s["size"], s["min"], s["max"], color=c, alpha=0.2, linewidth=0)
-            full = s[s["all_reached"]]
-            part = s[~s["all_reached"]]
-            ax.plot(full["size"], full["mean"], "o", color=c, ms=4)
-            ax.plot(part["size"], part["mean"], "o", mfc="white", mec=c, ms=5)
-        if spans_decades(table[column]):
-            ax.set_yscale("log")
-        ax.set_xlabel("training-set size n")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
+
+def grid(n_panels: int, ncols: int, width: float = 4.4, height: float = 3.2):
+    nrows = max(1, math.ceil(n_panels / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    for ax in list(axes.flat)[n_panels:]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="upper right", ncols=len(labels), frameon=False)
-    fig.suptitle(title + "  (mean over seeds, band = min–max; hollow = not reached by max_epochs)", fontsize=10, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig, list(axes.flat)
+
+
+def finish(fig, path, title: str, notes: list[str], handles_from=None) -> None:
+    if handles_from is not None:
+        handles, labels = handles_from.get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="upper right", ncols=min(len(labels), 6), frameon=False)
+    fig.suptitle(title, fontsize=11, x=0.01, ha="left")
+    fig.text(0.01, 0.005, "\n".join(notes), fontsize=8.5, va="bottom", ha="left", color="0.25")
+    fig.tight_layout(rect=(0, 0.02 + 0.025 * len(notes), 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def broadened_density(nodes: np.ndarray, weights: np.ndarray, grid: np.ndarray, width: float) -> np.ndarray:
+def aggregation_note(table: pd.DataFrame, point: list[str], axes: list[str]) -> str:
+    """What a point is the mean of: the runs sharing the ``point`` columns (seeds, and the
+    study's axes the figure does not show)."""
+    hidden = [a for a in axes if a not in point]
+    over = "seeds" + (f" and {', '.join(hidden)}" if hidden else "")
+    band = ", band = min–max" if table.groupby(point).size().max() > 1 else ""
+    return f"Lines: mean over {over}{band}. Hollow: not reached by max_epochs (final weights shown)."
+
+
+def plot_training(table: pd.DataFrame, series: str, order, title: str, path, axes: list[str], target: float,
+                  n_classes: int) -> None:
+    """The training quantities against n, one line per value of ``series``."""
+    table = with_test_error(table)
+    fig, panels = grid(len(TRAINING_PANELS), 3)
+    for ax, column in zip(panels, TRAINING_PANELS):
+        for i, key in enumerate(order):
+            draw_series(ax, table[table[series] == key], "size", column, key, i)
+        style_axis(ax, column, AXIS_LABELS["size"], chance=1 - 1 / n_classes)
+        if column == "train_loss":
+            ax.axhline(target, color="k", ls="--", lw=0.8)
+    notes = [aggregation_note(table, ["size", series], axes), CHECKPOINT_NOTE.format(target=target)]
+    finish(fig, path, title, notes, handles_from=panels[0])
+
+
+def family_columns(table: pd.DataFrame, family: str) -> list[str]:
+    """The ranked raw measures of a family that the table has values for, in registry order."""
+    names = [c.name for c in MEASURES if c.family == family and c.ranked]
+    return [n for n in names if n in table.columns and table[n].notna().any()]
+
+
+def plot_family(table: pd.DataFrame, family: str, order, path, axes: list[str], target: float) -> None:
+    """One family of measures against n: a row per measure, a column per checkpoint."""
+    columns = family_columns(table, family)
+    checkpoints = list(dict.fromkeys(table["checkpoint"]))
+    nrows = max(1, len(columns))
+    fig, axs = plt.subplots(nrows, len(checkpoints), figsize=(4.6 * len(checkpoints), 3.1 * nrows + 0.8),
+                            squeeze=False)
+    for r, column in enumerate(columns):
+        for ax, ckpt in zip(axs[r], checkpoints):
+            sub = table[table["checkpoint"] == ckpt]
+            for i, key in enumerate(order):
+                draw_series(ax, sub[sub["label_mode"] == key], "size", column, key, i)
+            style_axis(ax, column, AXIS_LABELS["size"])
+            ax.set_title(f"at {ckpt}")
+    if not columns:
+        axs[0][0].text(0.5, 0.5, f"no {family} measure has a value", ha="center", transform=axs[0][0].transAxes)
+    notes = [aggregation_note(table, ["checkpoint", "size", "label_mode"], axes),
+             CHECKPOINT_NOTE.format(target=target)]
+    finish(fig, path, f"{family} measures against the training-set size", notes, handles_from=axs[0][0])
+
+
+def plot_against_axis(table: pd.DataFrame, axis: str, path, axes: list[str], target: float, n_classes: int,
+                      checkpoint: str = "loss0") -> None:
+    """Test error, epochs and every ranked measure against one axis at one checkpoint,
+    one line per label mode (or per size, when the axis is the label mode)."""
+    table = with_test_error(table[table["checkpoint"] == checkpoint])
+    x, series = axis, "label_mode"
+    if axis == "label_mode":
+        table = table.assign(label_noise=table["label_mode"].map(label_noise))
+        x, series = "label_noise", "size"
+    columns = ["test_error", "epoch"] + [c for f in FAMILIES[:-1] for c in family_columns(table, f)]
+    fig, panels = grid(len(columns), 4, width=3.9, height=3.0)
+    order = list(dict.fromkeys(table[series]))
+    numeric = pd.api.types.is_numeric_dtype(table[x])
+    for ax, column in zip(panels, columns):
+        for i, key in enumerate(order):
+            draw_series(ax, table[table[series] == key], x, column, key, i,
+                        label=f"n = {key}" if series == "size" else str(key))
+        log_x = numeric and axis in ("width", "learning_rate", "batch_size") and table[x].min() > 0
+        style_axis(ax, column, AXIS_LABELS.get(axis, axis), log_x=log_x, chance=1 - 1 / n_classes)
+    notes = [aggregation_note(table, [x, series], axes), CHECKPOINT_NOTE.format(target=target)]
+    finish(fig, path, f"At {checkpoint}: test error and complexity against {AXIS_LABELS.get(axis, axis)}", notes,
+           handles_from=panels[0])
+
+
+def broadened_density(nodes: np.ndarray, weights: np.ndarray, grid_: np.ndarray, width: float) -> np.ndarray:
     """Σ_k w_k N(λ; node_k, width²) averaged over Lanczos runs (rows); PyHessian's smoothing."""
     ok = weights > 0
     runs = max(1, nodes.shape[0])
-    z = (grid[:, None] - nodes[ok][None, :]) / width
+    z = (grid_[:, None] - nodes[ok][None, :]) / width
     return (np.exp(-0.5 * z**2) * weights[ok][None, :]).sum(axis=1) / (runs * width * np.sqrt(2 * np.pi))
 
 
-def plot_spectral_density(densities: dict, title: str, path):
-    """One panel per label mode (their scales differ by decades): SLQ density over seeds, log y."""
-    fig, axes = plt.subplots(1, len(densities), figsize=(5 * len(densities), 3.6), squeeze=False)
-    for i, (ax, (mode, runs)) in enumerate(zip(axes.flat, densities.items())):
-        nodes = np.concatenate([r["nodes"] for r in runs])
-        weights = np.concatenate([r["weights"] for r in runs])
-        finite = nodes[weights > 0]
-        lo, hi = finite.min(), finite.max()
-        span = max(hi - lo, 1e-12)
-        grid = np.linspace(lo - 0.05 * span, hi + 0.05 * span, 2000)
-        dens = broadened_density(nodes, weights, grid, width=0.01 * span)
-        ax.semilogy(grid, np.maximum(dens, 1e-12), color=_color(mode, i))
-        ax.set_title(f"{mode} labels (λ_max ≈ {hi:.3g})")
-        ax.set_xlabel("eigenvalue λ")
-        ax.set_ylabel("density (Gaussian-broadened SLQ)")
-        ax.set_ylim(bottom=max(1e-8, dens.max() * 1e-8))
+def plot_spectral_density(densities: dict, title: str, path) -> None:
+    """SLQ densities of every label mode on one λ axis, with one smoothing width, so they compare."""
+    pooled = {mode: (np.concatenate([r["nodes"] for r in runs]), np.concatenate([r["weights"] for r in runs]))
+              for mode, runs in densities.items()}
+    used = np.concatenate([n[w > 0] for n, w in pooled.values()])
+    lo, hi = used.min(), used.max()
+    span = max(hi - lo, 1e-12)
+    grid_ = np.linspace(lo - 0.03 * span, hi + 0.03 * span, 3000)
+    width = 0.01 * span
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    floor = np.inf
+    for i, (mode, (nodes, weights)) in enumerate(pooled.items()):
+        dens = broadened_density(nodes, weights, grid_, width)
+        floor = min(floor, dens.max() * 1e-7)
+        ax.semilogy(grid_, np.maximum(dens, 1e-300), color=color(mode, i),
+                    label=f"{mode} labels (largest Ritz value {nodes[weights > 0].max():.3g})")
+    ax.set_ylim(bottom=floor)
+    ax.set_xlabel("eigenvalue λ of the Hessian of the training loss")
+    ax.set_ylabel("spectral density")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    note = (f"Stochastic Lanczos quadrature, all seeds and Lanczos runs pooled; Gaussian smoothing of width "
+            f"{width:.2g} (1% of the λ range) for every curve.")
+    finish(fig, path, title, [note])
+
+
+def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, path) -> None:
+    """Heatmap: ranked measures (by family, raw and adjusted, baselines last) × criteria."""
+    rows = ranking_rows(tau)
+    cols, values, stars = ranking_matrix(tau, psi, rows)
+    fig_h = 1.6 + 0.26 * len(rows)
+    fig, ax = plt.subplots(figsize=(2.2 + 0.62 * len(cols), fig_h))
+    im = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    for (r, c), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(c, r, f"{v:.2f}{stars[r, c]}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(v) > 0.6 else "black")
+    ax.set_xticks(range(len(cols)), [c[1] for c in cols], rotation=55, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), [f"{entry(m).label}{'  (adj.)' if f == 'adjusted' else ''}" for m, f in rows],
+                  fontsize=8)
+    families = [entry(m).family for m, _ in rows]
+    for r in range(1, len(rows)):
+        if families[r] != families[r - 1]:
+            ax.axhline(r - 0.5, color="k", lw=1.2)
+    for c in range(1, len(cols)):
+        if cols[c][0] != cols[c - 1][0]:
+            ax.axvline(c - 0.5, color="k", lw=1.2)
+    fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, label="τ, ψ, Ψ (−1 … 1); CMI (0 … 1)")
+    notes = ["τ: Kendall's τ-b with the test error (+1: the measure orders runs as their test error; * p < 0.05).",
+             "ψ: τ within slices where only that axis varies, averaged; Ψ: mean ψ; CMI: Jiang et al.'s "
+             "conditional mutual information (higher = more predictive)."]
+    finish(fig, path, "Which measure tracks generalization (Jiang et al. 2019 criteria; baselines at the bottom)", notes)
+
+
+def ranking_rows(tau: pd.DataFrame) -> list[tuple[str, str]]:
+    order = {name: i for i, name in enumerate(c.name for c in MEASURES)}
+    rows = list(dict.fromkeys(zip(tau["measure"], tau["form"])))
+    return sorted(rows, key=lambda mf: (FAMILIES.index(entry(mf[0]).family), order.get(mf[0], 0), mf[1] != "raw"))
+
+
+def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
+    """Columns (group, label) and values: τ per scope, then ψ per axis, Ψ and CMI per checkpoint."""
+    cols = [(s.split(",")[-1], s.replace("checkpoint=", "").replace("label_mode=", "").replace(",", " @ "))
+            for s in dict.fromkeys(tau["scope"])]
+    keys = [("tau", s) for s in dict.fromkeys(tau["scope"])]
+    for ckpt in dict.fromkeys(psi["checkpoint"]):
+        for axis in dict.fromkeys(psi["axis"]):
+            cols.append((f"criteria@{ckpt}", f"{'ψ ' + axis if axis not in ('Psi', 'CMI') else axis.replace('Psi', 'Ψ')}"
+                         f" @ {ckpt}"))
+            keys.append(("psi", (ckpt, axis)))
+    t = tau.set_index(["measure", "form", "scope"])
+    p = psi.set_index(["measure", "form", "checkpoint", "axis"])
+    values = np.full((len(rows), len(cols)), np.nan)
+    stars = np.full(values.shape, "", dtype=object)
+    for r, (m, f) in enumerate(rows):
+        for c, (kind, key) in enumerate(keys):
+            if kind == "tau" and (m, f, key) in t.index:
+                values[r, c] = t.loc[(m, f, key), "tau"]
+                stars[r, c] = "*" if t.loc[(m, f, key), "p_value"] < 0.05 else ""
+            elif kind == "psi" and (m, f, *key) in p.index:
+                values[r, c] = p.loc[(m, f, *key), "value"]
+    return cols, values, stars
+
+
+def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path, target: float) -> None:
+    """The original's published arrays beside its protocol re-run here and the independent one."""
+    quantities = [("acc1", "epoch", "epochs to acc1"), ("loss0", "epoch", "epochs to loss0"),
+                  ("loss0", "l2_seed", "L2 = 4·∏ ‖W_i‖²_F at loss0")]
+    fig, panels = grid(len(quantities), 3, width=4.6, height=3.6)
+    for ax, (ckpt, column, label) in zip(panels, quantities):
+        for i, mode in enumerate(m for m in ("correct", "random") if m in set(table["label_mode"])):
+            c = color(mode, i)
+            pub = published[(published.label_mode == mode) & (published.quantity == f"{ckpt}_{column}")]
+            ax.plot(pub["size"], pub["value"], "s", color=c, mfc="none", ms=7, mew=1.5,
+                    label=f"{mode}: published (1 seed, full MNIST)")
+            for protocol, ls in (("carry_optimizer", "-"), ("independent", "--")):
+                sub = table[(table.label_mode == mode) & (table.protocol == protocol) & (table.checkpoint == ckpt)]
+                s = summarise(sub, "size", column)
+                if not s.empty:
+                    ax.plot(s["size"], s["mean"], ls, marker="o", ms=3.5, color=c, label=f"{mode}: {protocol} (here)")
+        ax.set_yscale("log")
+        ax.set_xlabel(AXIS_LABELS["size"])
+        ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    fig.suptitle(title + " (all seeds and Lanczos runs pooled)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_rank_correlation(tau: pd.DataFrame, path):
-    """Bars of Kendall's τ with test error per measure: all runs, and per checkpoint."""
-    groups = list(dict.fromkeys(tau.runs))
-    measures = list(dict.fromkeys(tau.measure))
-    fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(measures) * len(groups) / 2 + 3), 4.2))
-    width = 0.8 / len(groups)
-    x = np.arange(len(measures))
-    for i, g in enumerate(groups):
-        vals = tau[tau.runs == g].set_index("measure").reindex(measures)["tau"]
-        ax.bar(x + (i - (len(groups) - 1) / 2) * width, vals, width, label=f"runs: {g}", color=_color(g, i))
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_xticks(x, measures, rotation=60, ha="right", fontsize=8)
-    ax.set_ylabel("Kendall τ with test error")
-    ax.set_ylim(-1, 1)
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title("Which measure tracks generalization (τ = 1: ranks runs exactly as their test error)", fontsize=10)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    notes = ["Published: the arrays of mfmotta/deep_learning_generalization_experiments (files/*_arrays_*.npz). "
+             "Here: mean over seeds on the embedded 5k digits.",
+             "carry_optimizer: sizes trained from 1024 down, Adam's state carried over (the original's protocol); "
+             "independent: a fresh optimiser per size.", CHECKPOINT_NOTE.format(target=target)]
+    finish(fig, path, "The original experiment: published numbers vs its protocol and the independent one", notes,
+           handles_from=panels[0])

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import math
 from pathlib import Path
 
 import numpy as np
 
-from .arrays import FileContractError, load_params, save_json, save_npz
+from .arrays import FileContractError, load_json, load_params, save_json, save_npz, save_text
 from .contract import CHECKPOINTS, HISTORY_COLUMNS
 from .norms import l2_seed
+from .study import arch_columns, hidden_key
+from .training import diverged
+
+RUN_KEYS = ("label_mode", "hidden", "learning_rate", "batch_size", "protocol", "size", "seed")
+TRAINING_COLUMNS = ("label_mode", "hidden", "depth", "width", "n_params", "learning_rate", "batch_size", "protocol",
+                    "size", "seed", "checkpoint", "reached", "diverged", "epoch", "updates", "train_loss",
+                    "train_acc", "test_loss", "test_acc", "gen_gap", "l2_seed", "checkpoint_file", "subset_file")
+SUMMARY_KEYS = ("run", "batches_per_epoch", "final_epoch", "diverged", "subset_file") + CHECKPOINTS
 
 
 def history_csv(history: np.ndarray) -> str:
@@ -21,9 +29,10 @@ def history_csv(history: np.ndarray) -> str:
     return out.getvalue()
 
 
-def write_training_outputs(result, settings, outputs: dict, run: dict, log=print) -> None:
+def write_training_outputs(result, settings, outputs: dict, run: dict, subset_file: str, log=print) -> None:
     """acc1/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
-    history.csv and summary.json; ``run`` (the job's wildcards) goes into the summary."""
+    Adam's final state, history.csv and summary.json; ``run`` (the job's axes) and the
+    subset's path go into the summary."""
     final_epoch = result.final_epoch
     ckpts = {
         "acc1": (result.acc1_epoch, result.acc1_params),
@@ -31,60 +40,88 @@ def write_training_outputs(result, settings, outputs: dict, run: dict, log=print
     }
     summary = {
         "run": run,
+        "subset_file": subset_file,
         "batches_per_epoch": result.batches_per_epoch,
         "final_epoch": final_epoch,
         "max_epochs": settings.max_epochs,
         "target_loss": settings.target_loss,
+        "diverged": diverged(result.history),
     }
-    for name, (epoch, params) in ckpts.items():
+    if summary["diverged"]:
+        log(f"diverged: the training loss grew to {np.max(result.history[:, 1]):.3g} "
+            f"(from {result.history[0, 1]:.3g}); the tables mark the run and the rankings leave it out")
+    for name in CHECKPOINTS:
+        epoch, params = ckpts[name]
         reached = epoch is not None
         save_npz(outputs[name], epoch=epoch if reached else final_epoch, reached=reached,
                  **(params if reached else result.final_params))
         summary[name] = {"reached": reached, "epoch": epoch}
         log(f"{name}: " + (f"reached at epoch {epoch}" if reached else f"not reached by epoch {final_epoch}"))
     save_npz(outputs["final"], epoch=final_epoch, reached=True, **result.final_params)
-    hist_path = Path(outputs["history"])
-    tmp = hist_path.with_name(f".{hist_path.name}.tmp")
-    tmp.write_text(history_csv(result.history))
-    tmp.replace(hist_path)
+    save_npz(outputs["optimizer"], **result.optimizer)
+    save_text(outputs["history"], history_csv(result.history))
     save_json(outputs["summary"], summary)
 
 
-TRAINING_COLUMNS = ("label_mode", "size", "seed", "checkpoint", "reached", "epoch", "updates",
-                    "train_loss", "train_acc", "test_loss", "test_acc", "gen_gap", "l2_seed")
-
-
 def read_history(path) -> dict[int, dict]:
+    """history.csv as {epoch: row}; every row must have every column, as a finite number,
+    so a truncated or damaged file is refused instead of read."""
     path = Path(path)
     try:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        return {int(r["epoch"]): {k: float(v) for k, v in r.items()} for r in rows}
-    except (OSError, KeyError, ValueError) as exc:
-        raise FileContractError(f"{path}: not a training history ({exc})") from exc
+        text = path.read_text()
+    except OSError as exc:
+        raise FileContractError(f"{path}: unreadable training history ({exc})") from exc
+    # A cut inside a number still parses; the final newline history_csv always writes tells.
+    if not text.endswith("\n"):
+        raise FileContractError(f"{path}: truncated (the last line has no newline)")
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or tuple(rows[0]) != HISTORY_COLUMNS:
+        raise FileContractError(f"{path}: not a training history (expected the header {','.join(HISTORY_COLUMNS)})")
+    out = {}
+    for line, row in enumerate(rows[1:], start=2):
+        try:
+            values = [float(v) for v in row]
+        except ValueError:
+            values = []
+        if len(values) != len(HISTORY_COLUMNS) or not all(math.isfinite(v) for v in values):
+            raise FileContractError(f"{path}: line {line} is damaged or truncated ({','.join(row)!r})")
+        out[int(values[0])] = dict(zip(HISTORY_COLUMNS, values))
+    if sorted(out) != list(range(len(out))):
+        raise FileContractError(f"{path}: epochs are not 0, 1, 2, … in order")
+    return out
 
 
-def run_rows(run_dir) -> list[dict]:
+def read_summary(path) -> dict:
+    doc = load_json(path, SUMMARY_KEYS)
+    missing = [k for k in RUN_KEYS if k not in doc["run"]]
+    if missing:
+        raise FileContractError(f"{path}: run lacks keys {missing}")
+    return doc
+
+
+def run_rows(run_dir, n_inputs: int, n_classes: int) -> list[dict]:
     """One row per checkpoint of one run; an unreached one reports the final weights."""
     run_dir = Path(run_dir)
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text())
-        label_mode, size, seed = (summary["run"][k] for k in ("label_mode", "size", "seed"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FileContractError(f"{run_dir / 'summary.json'}: unreadable ({type(exc).__name__}: {exc})") from exc
+    summary = read_summary(run_dir / "summary.json")
     history = read_history(run_dir / "history.csv")
+    run = summary["run"]
+    axes = {k: run[k] for k in RUN_KEYS}
+    axes["hidden"] = hidden_key(run["hidden"])
     rows = []
     for ckpt in CHECKPOINTS:
-        params = load_params(run_dir / f"{ckpt}.npz")
+        path = run_dir / f"{ckpt}.npz"
+        params = load_params(path)
         reached = bool(summary[ckpt]["reached"])
         epoch = summary[ckpt]["epoch"] if reached else summary["final_epoch"]
         if epoch not in history:
             raise FileContractError(f"{run_dir / 'history.csv'}: no row for epoch {epoch}")
         h = history[epoch]
         rows.append(dict(
-            label_mode=label_mode, size=size, seed=seed, checkpoint=ckpt, reached=reached,
-            epoch=epoch, updates=epoch * summary["batches_per_epoch"],
-            train_loss=h["train_loss"], train_acc=h["train_acc"], test_loss=h["test_loss"],
-            test_acc=h["test_acc"], gen_gap=h["train_acc"] - h["test_acc"], l2_seed=l2_seed(params),
+            **axes, **arch_columns(run["hidden"], n_inputs, n_classes), checkpoint=ckpt, reached=reached,
+            diverged=bool(summary["diverged"]), epoch=epoch, updates=epoch * summary["batches_per_epoch"],
+            train_loss=h["train_loss"], train_acc=h["train_acc"], test_loss=h["test_loss"], test_acc=h["test_acc"],
+            gen_gap=h["train_acc"] - h["test_acc"], l2_seed=l2_seed(params), checkpoint_file=str(path),
+            subset_file=summary["subset_file"],
         ))
     return rows
+

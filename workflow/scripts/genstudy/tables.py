@@ -1,64 +1,76 @@
-"""The measures table and the rank correlation of each measure with the test error."""
+"""The measures table: the training table joined with every checkpoint's measures, their
+sample-size-adjusted forms and the baselines."""
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau
 
-from .arrays import FileContractError
-from .measures import measure_columns
+from .arrays import FileContractError, load_json
+from .labels import label_noise
+from .registry import ADJUSTED_SUFFIX, adjusted, check_record, columns, entry
+from .study import hidden_key
 
-KEYS = ["label_mode", "size", "seed", "checkpoint"]
+RUN_KEYS = ["label_mode", "hidden", "learning_rate", "batch_size", "protocol", "size", "seed", "checkpoint"]
+
+# Baselines: what any measure must beat to be said to track generalization.
+BASELINES = {
+    "baseline_label_noise": lambda t: t["label_mode"].map(label_noise),
+    "baseline_inverse_m": lambda t: 1.0 / t["size"],
+    "baseline_updates": lambda t: t["updates"].astype(float),
+}
 
 
 def read_measure_records(paths) -> pd.DataFrame:
+    """One row per measures JSON: the run's keys and its measures, checked against the registry."""
     rows = []
     for p in paths:
+        doc = load_json(p, ["run", "checkpoint", "measures"])
         try:
-            doc = json.loads(Path(p).read_text())
-            rows.append({**{k: doc[k] for k in KEYS}, **doc["measures"]})
-        except (OSError, ValueError, KeyError) as exc:
-            raise FileContractError(f"{p}: not a measures file ({exc})") from exc
+            check_record(doc["measures"])
+            run = {**doc["run"], "hidden": hidden_key(doc["run"]["hidden"]), "checkpoint": doc["checkpoint"]}
+            rows.append({**{k: run[k] for k in RUN_KEYS}, **doc["measures"]})
+        except (KeyError, TypeError) as exc:
+            raise FileContractError(f"{p}: not a measures record ({type(exc).__name__}: {exc})") from exc
     return pd.DataFrame(rows)
 
 
-def join_measures(training: pd.DataFrame, measures: pd.DataFrame, top_k: int, depth: int) -> pd.DataFrame:
-    """training.csv's rows, in its order, with one column per measure (empty where undefined)."""
-    cols = [c for c in measure_columns(top_k, depth) if c not in training.columns]
-    m = measures.reindex(columns=KEYS + cols)
-    out = training.merge(m, on=KEYS, how="left", validate="one_to_one")
+def join_measures(training: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """training.csv's rows, in its order, with one column per measure (empty where undefined),
+    then the baselines, then every ranked column's adjusted form ``<name>_adj``."""
+    depth, top_k = int(training["depth"].max()), _top_k(measures)
+    cols = [c for c in columns(depth, top_k) if entry(c).kind != "baseline" and c not in training.columns]
+    m = measures.reindex(columns=RUN_KEYS + cols)
+    out = training.merge(m, on=RUN_KEYS, how="left", validate="one_to_one")
     missing = out[cols].isna().all(axis=1)
     if missing.any():
-        raise FileContractError(f"no measures for rows {out.loc[missing, KEYS].to_dict('records')[:3]}")
-    return out
+        raise FileContractError(f"no measures for rows {out.loc[missing, RUN_KEYS].to_dict('records')[:3]}")
+    for name, baseline in BASELINES.items():
+        out[name] = baseline(out)
+    ranked = [c for c in columns(depth, top_k) if entry(c).ranked and entry(c).adjust]
+    adjusted = {f"{c}{ADJUSTED_SUFFIX}": [adjusted_value(v, m, entry(c).adjust) for v, m in zip(out[c], out["size"])]
+                for c in ranked}
+    return pd.concat([out, pd.DataFrame(adjusted, index=out.index, dtype=float)], axis=1)
 
 
-def rank_correlations(table: pd.DataFrame, top_k: int, depth: int) -> pd.DataFrame:
-    """Kendall's τ (tau-b) between each measure and the test error = 1 − test_acc.
+def adjusted_value(value, m, how):
+    v = None if pd.isna(value) else float(value)
+    a = adjusted(v, int(m), how)
+    return np.nan if a is None else a
 
-    The criterion of Jiang et al. 2019 (arXiv 1912.02178, §6): a measure that tracks
-    generalization ranks the runs as their test error does (τ near 1). Computed over
-    all runs (every label mode, size, seed, both checkpoints) and per checkpoint;
-    rows with an undefined measure are left out (``n`` says how many were used).
-    """
-    err = 1.0 - table["test_acc"]
-    rows = []
-    groups = [("all", table.index)] + [(c, table.index[table.checkpoint == c]) for c in table.checkpoint.unique()]
-    for m in measure_columns(top_k, depth):
-        if m not in table:
-            continue
-        for name, idx in groups:
-            v = pd.to_numeric(table.loc[idx, m], errors="coerce")
-            ok = v.notna() & err.loc[idx].notna()
-            if ok.sum() >= 3 and v[ok].nunique() > 1:
-                tau, p = kendalltau(v[ok], err.loc[idx][ok])
-            else:
-                tau, p = np.nan, np.nan
-            rows.append(dict(measure=m, runs=name, tau=tau, p_value=p, n=int(ok.sum())))
-    out = pd.DataFrame(rows)
-    order = out[out.runs == "all"].sort_values("tau", ascending=False, na_position="last").measure.tolist()
-    out["measure"] = pd.Categorical(out.measure, categories=order, ordered=True)
-    return out.sort_values(["measure", "runs"]).reset_index(drop=True).astype({"measure": str})
+
+def _top_k(measures: pd.DataFrame) -> int:
+    return max([int(c.rsplit("_", 1)[1]) for c in measures.columns
+                if c.startswith("hessian_eig_") and c.rsplit("_", 1)[1].isdigit()] or [0])
+
+
+def read_training(path) -> pd.DataFrame:
+    """training.csv with the column types the tables rely on; errors name the file."""
+    from .runs import TRAINING_COLUMNS
+
+    try:
+        t = pd.read_csv(path, dtype={"hidden": str, "label_mode": str, "protocol": str, "checkpoint": str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise FileContractError(f"{path}: unreadable table ({exc})") from exc
+    if list(t.columns) != list(TRAINING_COLUMNS):
+        raise FileContractError(f"{path}: columns {list(t.columns)} are not the training table's")
+    return t

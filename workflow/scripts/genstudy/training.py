@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +53,28 @@ class TrainResult:
     acc1_params: dict | None
     loss0_epoch: int | None
     batches_per_epoch: int
+    optimizer: dict  # Adam's final state, full size: m_{param}, v_{param}, step
     resumed_from_epoch: int = 0
-    extra: dict = field(default_factory=dict)
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite: nothing of the run can be trusted."""
+
+
+DIVERGENCE_FACTOR = 100.0  # a loss this many times the initial one marks a diverged run
+
+
+def diverged(history: np.ndarray) -> bool:
+    """Whether the training loss ever grew by orders of magnitude over the initial weights' loss."""
+    return bool(np.max(history[:, 1]) >= DIVERGENCE_FACTOR * history[0, 1])
+
+
+def check_finite(rows: np.ndarray, s: TrainSettings) -> None:
+    bad = ~np.isfinite(rows[:, 1])
+    if bad.any():
+        epoch, value = int(rows[bad][0, 0]), rows[bad][0, 1]
+        raise TrainingDiverged(f"training loss became {value} at epoch {epoch} with learning rate {s.learning_rate}: "
+                               "lower train.learning_rate; nothing of this run was written")
 
 
 def settings_fingerprint(settings: TrainSettings, arrays) -> str:
@@ -115,11 +135,18 @@ class TrainState:
     GROUPS = ("w", "m", "v", "acc1")
 
     @classmethod
-    def create(cls, tf, weights: dict):
+    def create(cls, tf, weights: dict, optimizer: dict | None = None):
+        """Fresh state from ``weights``; Adam starts from ``optimizer`` (compacted m_*, v_*,
+        step) when given, as the carry_optimizer protocol does, else from zero."""
         names = param_names(depth_of(weights))
         w = [tf.Variable(weights[k], dtype=tf.float32, name=k) for k in names]
-        return cls(w=w, m=[tf.Variable(tf.zeros_like(v)) for v in w], v=[tf.Variable(tf.zeros_like(v)) for v in w],
-                   acc1_w=[tf.Variable(v) for v in w], step=tf.Variable(0, dtype=tf.int64),
+        if optimizer is None:
+            m, v = [tf.Variable(tf.zeros_like(x)) for x in w], [tf.Variable(tf.zeros_like(x)) for x in w]
+        else:
+            m = [tf.Variable(optimizer[f"m_{k}"], dtype=tf.float32) for k in names]
+            v = [tf.Variable(optimizer[f"v_{k}"], dtype=tf.float32) for k in names]
+        step = 0 if optimizer is None else int(optimizer["step"])
+        return cls(w=w, m=m, v=v, acc1_w=[tf.Variable(x) for x in w], step=tf.Variable(step, dtype=tf.int64),
                    epoch=tf.Variable(0, dtype=tf.int32), acc1_epoch=tf.Variable(0, dtype=tf.int32),
                    loss0_epoch=tf.Variable(0, dtype=tf.int32))
 
@@ -248,16 +275,31 @@ def load_resume_state(path: Path | None, fingerprint: str, log):
 # --- the run ----------------------------------------------------------------------------
 
 
+def optimizer_moments(optimizer: dict | None, names) -> tuple[dict | None, np.ndarray | None]:
+    """(the m_*/v_* arrays of a carried optimizer state, input rows whose W1 moments are
+    nonzero): such rows must stay in the compacted problem, or Adam would not move them."""
+    if optimizer is None:
+        return None, None
+    moments = {f"{g}_{k}": np.asarray(optimizer[f"{g}_{k}"], np.float32) for g in ("m", "v") for k in names}
+    busy = np.any(moments["m_W1"] != 0, axis=1) | np.any(moments["v_W1"] != 0, axis=1)
+    return {**moments, "step": int(optimizer["step"])}, busy
+
+
 class _Run:
     """One run's compiled loop: data, state and the compiled chunk function together."""
 
-    def __init__(self, tf, params0, x, y, x_test, y_test, s: TrainSettings):
+    def __init__(self, tf, params0, x, y, x_test, y_test, s: TrainSettings, optimizer: dict | None = None):
         self.tf, self.s = tf, s
-        self.compaction = InputCompaction.from_inputs(x)
+        names = param_names(depth_of(params0))
+        moments, busy = optimizer_moments(optimizer, names)
+        self.compaction = InputCompaction.from_inputs(x, keep=busy)
         self.W1_full0 = np.asarray(params0["W1"], np.float32)
         n_classes = int(np.shape(params0[f"W{depth_of(params0)}"])[1])
         self.data = TrainData.build(tf, self.compaction, self.W1_full0, x, y, x_test, y_test, n_classes)
-        self.state = TrainState.create(tf, self.compaction.compact(params0))
+        carried = None if moments is None else {
+            **{f"{g}_W1": moments[f"{g}_W1"][self.compaction.active] for g in ("m", "v")},
+            **{k: a for k, a in moments.items() if not k.endswith("_W1")}}
+        self.state = TrainState.create(tf, self.compaction.compact(params0), carried)
         self.batches_per_epoch = -(-len(x) // s.batch_size)
         # XLA fuses each step's many small elementwise ops (Adam on every tensor).
         self.run_chunk = tf.function(lambda last: run_chunk(tf, self.state, self.data, s, last), jit_compile=True)
@@ -276,22 +318,29 @@ class _Run:
     def params(self, group: list) -> dict:
         return params_of(group, self.compaction, self.W1_full0)
 
+    def optimizer(self) -> dict:
+        """Adam's current state at full size (the idle rows' moments are zero by construction)."""
+        arrays = state_arrays(self.state, self.compaction, self.W1_full0)
+        return {k: arrays[k] for k in arrays if k[:2] in ("m_", "v_")} | {"step": arrays["step"]}
 
-def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings,
-                     state_path=None, log=print, threads: int = 1) -> TrainResult:
+
+def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings, state_path=None, log=print,
+                     threads: int = 1, optimizer: dict | None = None) -> TrainResult:
     """Adam on mini-batches until the exact training loss is ≤ target_loss or max_epochs.
 
     Records the first epoch whose exact training accuracy is 1 (acc1, with a copy of
     its weights) and the first with loss ≤ target (loss0, where training stops).
-    With ``state_path`` the state is saved there every chunk and picked up again
-    by a rerun of the same job; it is removed once training ends.
+    ``optimizer`` (m_*, v_*, step) starts Adam where another run left it: the
+    original experiment's protocol. With ``state_path`` the state is saved there every
+    chunk and picked up again by a rerun of the same job; it is removed once training ends.
     """
     tf = configure_tensorflow(threads)
     s = settings
     x, x_test = np.asarray(x, np.float32), np.asarray(x_test, np.float32)
     y, y_test = np.asarray(y, np.int64), np.asarray(y_test, np.int64)
-    run = _Run(tf, params0, x, y, x_test, y_test, s)
-    fingerprint = settings_fingerprint(s, ordered(params0) + [x, y, x_test, y_test])
+    run = _Run(tf, params0, x, y, x_test, y_test, s, optimizer)
+    carried = [] if optimizer is None else [np.asarray(optimizer[k]) for k in sorted(optimizer)]
+    fingerprint = settings_fingerprint(s, ordered(params0) + [x, y, x_test, y_test] + carried)
     history = run.history_row0()
     state_path = Path(state_path) if state_path else None
     saved = load_resume_state(state_path, fingerprint, log)
@@ -305,7 +354,8 @@ def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings,
     return TrainResult(
         history=history, final_params=run.params(run.state.w), final_epoch=run.epoch(),
         acc1_epoch=acc1 or None, acc1_params=run.params(run.state.acc1_w) if acc1 else None,
-        loss0_epoch=loss0 or None, batches_per_epoch=run.batches_per_epoch, resumed_from_epoch=resumed_from,
+        loss0_epoch=loss0 or None, batches_per_epoch=run.batches_per_epoch, optimizer=run.optimizer(),
+        resumed_from_epoch=resumed_from,
     )
 
 
@@ -313,24 +363,33 @@ def _train_chunks(run: _Run, history, resumed_from: int, state_path, fingerprint
     """Compiled chunks until loss0 or max_epochs; saves the state and logs progress."""
     s, tf = run.s, run.tf
     next_log = (resumed_from // 100 + 1) * 100
-    first_chunk = True
+    started = time.perf_counter()
     while run.epoch() < s.max_epochs and run.loss0_epoch() == 0:
         last = min(run.epoch() + s.chunk_epochs, s.max_epochs)
-        started = time.perf_counter()
         rows, count = run.run_chunk(tf.constant(last, tf.int32))
         rows = rows.numpy()[: int(count)]
-        if first_chunk:
+        if run.epoch() - int(count) == resumed_from:
             # timing goes to the log only, never into outputs: reruns stay byte-identical
             log(f"first chunk incl. XLA compilation: {time.perf_counter() - started:.2f} s")
-            first_chunk = False
         if len(rows):
-            history = np.concatenate([history, rows.reshape(-1, len(HISTORY_COLUMNS))])
+            rows = rows.reshape(-1, len(HISTORY_COLUMNS))
+            check_finite(rows, s)
+            history = np.concatenate([history, rows])
         epoch = run.epoch()
         if state_path:
             save_npz(state_path, fingerprint=np.array(fingerprint), history=history,
                      **state_arrays(run.state, run.compaction, run.W1_full0))
         if epoch >= next_log or run.loss0_epoch() or epoch >= s.max_epochs:
-            r = history[-1]
-            log(f"epoch {epoch:5d}  train loss {r[1]:.3e} acc {r[2]:.4f}  test loss {r[3]:.3e} acc {r[4]:.4f}")
+            log(progress_line(history[-1], s.max_epochs, time.perf_counter() - started, epoch - resumed_from))
             next_log = (epoch // 100 + 1) * 100
     return history
+
+
+def progress_line(row, max_epochs: int, elapsed: float, epochs_done: int) -> str:
+    """One log line: the epoch of max_epochs, exact metrics, elapsed time and the most time left."""
+    from .logs import format_duration
+
+    left = elapsed / max(epochs_done, 1) * (max_epochs - int(row[0]))
+    return (f"epoch {int(row[0]):5d} of {max_epochs}  train loss {row[1]:.3e} acc {row[2]:.4f}  "
+            f"test loss {row[3]:.3e} acc {row[4]:.4f}  elapsed {format_duration(elapsed)}, "
+            f"at most {format_duration(left)} left")

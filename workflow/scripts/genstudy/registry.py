@@ -1,0 +1,136 @@
+"""Every column of the measures table, declared once.
+
+An entry says whether a column is a complexity measure (ranked against the test
+error), a baseline (ranked exactly like a measure, so a measure that does not beat it
+is seen not to) or a diagnostic (kept in the table, never ranked: standard errors,
+iteration counts, γ itself, per-layer norms); its family; its orientation (+1: a
+larger value should mean a larger test error); how its sample-size-adjusted form is
+made; and the label figures use. Adding a measure is one entry here plus its
+computation; a record key that matches no entry is an error, never a silently
+dropped column.
+
+Adjusted forms follow the reference code of Jiang et al. 2019 (arXiv 1912.02178):
+a bound-like quantity C on m examples is compared as √(C/m); a log-measure (the
+products of per-layer norms, which Jiang et al. compute as sums of logs) as
+½(log C − log m). Both forms are monotone in C/m, so they rank alike; the log form
+keeps products of norms readable. No numpy: the Snakefile imports this module.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+FAMILIES = ("norm", "margin-normalised", "curvature", "flatness", "sensitivity", "baseline")
+KINDS = ("complexity", "baseline", "diagnostic")
+ADJUSTED_SUFFIX = "_adj"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the column, or a pattern with {i} (a layer or an eigenvalue index)
+    kind: str
+    family: str
+    label: str
+    adjust: str = "sqrt"  # "sqrt": √(C/m); "log": ½(log C − log m); "": no adjusted form
+    orientation: int = 1
+
+    @property
+    def ranked(self) -> bool:
+        return self.kind in ("complexity", "baseline")
+
+    def matches(self, name: str) -> bool:
+        return re.fullmatch(re.escape(self.name).replace(r"\{i\}", r"[1-9]\d*"), name) is not None
+
+
+MEASURES = (
+    # norms of the weights
+    Column("l2_seed", "complexity", "norm", "4·∏ ‖W_i‖_F² (the original's L2)", adjust="log"),
+    Column("dist_init", "complexity", "norm", "‖w − w₀‖₂ (distance to init.)"),
+    Column("fro_{i}", "diagnostic", "norm", "‖W_i‖_F", adjust=""),
+    Column("spec_{i}", "diagnostic", "norm", "‖W_i‖₂", adjust=""),
+    # norms over the margin γ (Neyshabur et al. 2017, arXiv 1706.08947)
+    Column("inverse_margin", "complexity", "margin-normalised", "1/γ²"),
+    Column("l2_margin", "complexity", "margin-normalised", "∏ 4‖W_i‖_F² / γ²", adjust="log"),
+    Column("spec_margin", "complexity", "margin-normalised", "∏ h_i‖W_i‖₂² / γ²", adjust="log"),
+    Column("l1_path_margin", "complexity", "margin-normalised", "ℓ1-path² / γ²"),
+    Column("l2_path_margin", "complexity", "margin-normalised", "ℓ2-path / γ²"),
+    Column("margin", "diagnostic", "margin-normalised", "γ (margin percentile)", adjust=""),
+    # curvature of the training loss
+    Column("hessian_eig_1", "complexity", "curvature", "λ_max of the Hessian"),
+    Column("hessian_eig_{i}", "diagnostic", "curvature", "λ_i of the Hessian", adjust=""),
+    Column("hessian_eig_steps", "diagnostic", "curvature", "Lanczos steps for the top eigenvalues", adjust=""),
+    Column("hessian_trace", "complexity", "curvature", "tr H (exact)"),
+    Column("hessian_trace_hutchinson", "diagnostic", "curvature", "tr H (Hutchinson)", adjust=""),
+    Column("hessian_trace_hutchinson_se", "diagnostic", "curvature", "Hutchinson's standard error", adjust=""),
+    Column("hessian_trace_hutchinson_vectors", "diagnostic", "curvature", "Hutchinson's vectors", adjust=""),
+    # flatness (Keskar et al. 2017; Jiang et al. 2019)
+    Column("sharpness", "complexity", "flatness", "sharpness (α-box)"),
+    Column("pacbayes_flatness", "complexity", "flatness", "1/σ² (PAC-Bayes)"),
+    Column("pacbayes_mag_flatness", "complexity", "flatness", "1/σ'² (magnitude-aware)"),
+    Column("pacbayes_sigma", "diagnostic", "flatness", "σ (PAC-Bayes)", adjust=""),
+    Column("pacbayes_mag_sigma", "diagnostic", "flatness", "σ' (magnitude-aware)", adjust=""),
+    # sensitivity of the output to the input (Novak et al. 2018, arXiv 1802.08760)
+    Column("jacobian_fro", "complexity", "sensitivity", "‖∂softmax/∂x‖_F"),
+    # baselines: what a measure must beat
+    Column("baseline_label_noise", "baseline", "baseline", "label noise (0 / NN% / 1)"),
+    Column("baseline_inverse_m", "baseline", "baseline", "1/m"),
+    Column("baseline_updates", "baseline", "baseline", "optimiser updates"),
+)
+
+
+class RegistryError(KeyError):
+    """A column that no entry of MEASURES declares."""
+
+
+def entry(name: str) -> Column:
+    """The entry of a column; for an adjusted column, the entry of its raw measure.
+
+    Exact names win over patterns, so ``hessian_eig_1`` is ranked and ``hessian_eig_2`` is not.
+    """
+    raw = name[: -len(ADJUSTED_SUFFIX)] if name.endswith(ADJUSTED_SUFFIX) else name
+    exact = [c for c in MEASURES if c.name == raw]
+    found = exact or [c for c in MEASURES if c.matches(raw)]
+    if not found or (raw != name and not found[0].adjust):
+        raise RegistryError(f"column {name!r} is declared by no entry of genstudy.registry.MEASURES")
+    return found[0]
+
+
+def check_record(keys) -> None:
+    """Raise naming every key that no entry declares."""
+    unknown = []
+    for k in keys:
+        try:
+            entry(k)
+        except RegistryError:
+            unknown.append(k)
+    if unknown:
+        raise RegistryError(f"measure keys {unknown} are declared by no entry of genstudy.registry.MEASURES")
+
+
+def columns(depth: int, top_k: int) -> list[str]:
+    """The raw columns of a network of ``depth`` layers with ``top_k`` eigenvalues, in table order."""
+    out = []
+    for c in MEASURES:
+        if "{i}" not in c.name:
+            out.append(c.name)
+            continue
+        count = depth if c.name in ("fro_{i}", "spec_{i}") else top_k
+        first = 2 if c.name.startswith("hessian_eig") else 1
+        out += [c.name.replace("{i}", str(i)) for i in range(first, count + 1)]
+    return out
+
+
+def ranked(names) -> list[str]:
+    """The names (raw or adjusted) that the ranking tables rank, in the given order."""
+    return [n for n in names if entry(n).ranked]
+
+
+def adjusted(value, m: int, how: str):
+    """The sample-size-adjusted form of ``value`` on ``m`` examples; None where undefined
+    (a missing value, or C ≤ 0 for a log-measure, C < 0 under the square root)."""
+    if value is None or not math.isfinite(value):
+        return None
+    if how == "log":
+        return 0.5 * (math.log(value) - math.log(m)) if value > 0 else None
+    return math.sqrt(value / m) if value >= 0 else None

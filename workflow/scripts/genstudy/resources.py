@@ -1,0 +1,52 @@
+"""What a job needs: memory and time of train and measures jobs, from their sizes.
+
+Used twice, so the two never disagree: by the config check, which refuses a network
+that cannot fit before any job starts, and by the rules' ``resources``, which grow
+with n, the architecture and the retry attempt. The per-example costs are sized
+generously from ``make bench`` (see README, "How it scales"); the headroom covers
+slower nodes. No numpy: the Snakefile calls these at parse time.
+"""
+from __future__ import annotations
+
+TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
+SECONDS_PER_EXAMPLE_PARAM = 5e-11  # one epoch's updates and exact evaluation, per example and parameter
+STARTUP_S = 30  # TensorFlow import and XLA compilation
+HEADROOM = 10  # runtime requested / runtime expected
+
+
+def n_parameters(sizes) -> int:
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def train_memory_mb(n: int, n_test: int, n_features: int, sizes) -> float:
+    """float32: the subset and the evaluation stack, weights with Adam's two moments and the
+    acc1 snapshot (and their full-size copies when saved), and the activations."""
+    data = (2 * n + n_test) * n_features * 4
+    params = 8 * n_parameters(sizes) * 4
+    activations = 6 * (n + n_test) * sum(sizes[1:]) * 4
+    return TF_PROCESS_MB + (data + params + activations) / 2**20
+
+
+def measures_memory_mb(n: int, n_features: int, sizes, lanczos_vectors: int, jacobian_batch: int = 250) -> float:
+    """float64: the subset, the Lanczos basis (one vector per step, re-orthogonalised
+    against all), a few work vectors, activations of an HVP (forward-over-backward
+    keeps about six copies) and a batch of input-output Jacobians."""
+    p = n_parameters(sizes)
+    data = n * n_features * 8
+    basis = (lanczos_vectors + 10) * p * 8
+    activations = 6 * n * sum(sizes[1:]) * 8
+    jacobians = jacobian_batch * sizes[-1] * n_features * 8 * 3
+    return TF_PROCESS_MB + (data + basis + activations + jacobians) / 2**20
+
+
+def train_runtime_min(n: int, n_test: int, sizes, max_epochs: int) -> float:
+    epoch_s = SECONDS_PER_EXAMPLE_PARAM * (n + n_test / 3) * n_parameters(sizes)
+    return max(5.0, HEADROOM * (STARTUP_S + max_epochs * epoch_s) / 60)
+
+
+def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, checkpoints: int) -> float:
+    """``n_total``: examples summed over the sizes the job measures; a float64 HVP costs
+    about eight epochs' worth of arithmetic per example and parameter."""
+    per_example = 8 * SECONDS_PER_EXAMPLE_PARAM * n_parameters(sizes)
+    seconds = STARTUP_S + checkpoints * products_per_checkpoint * per_example * n_total
+    return max(5.0, HEADROOM * seconds / 60)

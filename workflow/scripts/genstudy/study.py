@@ -1,0 +1,96 @@
+"""The axes a study varies and the run each combination of them is, without numpy.
+
+A config gives each axis one value or a list: ``model.hidden`` (one architecture or a
+list of them), ``train.learning_rate``, ``train.batch_size``, ``train.protocol``;
+``sizes``, ``seeds`` and ``label_modes`` are lists. Every combination is one training
+run, keyed in paths by readable segments (``h64-64``, ``lr0.001``, ``bs128``,
+``independent``) so a rerun touches only what changed. The Snakefile imports this
+module at parse time.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+
+def as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def architectures(hidden) -> list[tuple[int, ...]]:
+    """``model.hidden`` as a list of architectures: [64, 64] is one, [[32], [64, 64]] two."""
+    hidden = list(hidden)
+    if hidden and all(isinstance(h, (list, tuple)) for h in hidden):
+        return [tuple(int(w) for w in h) for h in hidden]
+    return [tuple(int(w) for w in hidden)]
+
+
+def hidden_key(arch) -> str:
+    """Path segment value of an architecture: (64, 64) -> '64-64'."""
+    return "-".join(str(int(w)) for w in arch)
+
+
+def parse_hidden_key(key: str) -> tuple[int, ...]:
+    return tuple(int(w) for w in str(key).split("-"))
+
+
+def lr_key(lr) -> str:
+    """Path segment value of a learning rate: the shortest repr that reads back exactly."""
+    return repr(float(lr))
+
+
+# Wildcard constraints of the path segments.
+PROTOCOLS = ("independent", "carry_optimizer")
+SEGMENT_PATTERNS = {"hidden": r"[1-9]\d*(-[1-9]\d*)*", "lr": r"[0-9][0-9.e+-]*", "bs": r"[1-9]\d*",
+                    "protocol": "|".join(PROTOCOLS)}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run: the values of every axis."""
+    label_mode: str
+    hidden: tuple
+    learning_rate: float
+    batch_size: int
+    protocol: str
+    size: int
+    seed: int
+
+    @property
+    def wildcards(self) -> dict:
+        return dict(label_mode=self.label_mode, hidden=hidden_key(self.hidden), lr=lr_key(self.learning_rate),
+                    bs=str(self.batch_size), protocol=self.protocol, size=str(self.size), seed=str(self.seed))
+
+
+def runs(config: dict) -> list[Run]:
+    """Every run of the study, in a fixed order (label mode, architecture, lr, batch, protocol, size, seed)."""
+    train = config["train"]
+    return [Run(m, h, float(lr), int(bs), p, int(n), int(s)) for m, h, lr, bs, p, n, s in itertools.product(
+        config["label_modes"], architectures(config["model"]["hidden"]), as_list(train["learning_rate"]),
+        as_list(train["batch_size"]), as_list(train["protocol"]), config["sizes"], config["seeds"])]
+
+
+def arch_columns(arch, n_inputs: int, n_classes: int) -> dict:
+    """Table columns of an architecture: depth (Dense layers), width (when all hidden
+    layers have the same width, else None) and the number of parameters."""
+    sizes = [n_inputs, *arch, n_classes]
+    return {"depth": len(arch) + 1, "width": arch[0] if len(set(arch)) == 1 else None,
+            "n_params": sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))}
+
+
+def varying_axes(config: dict) -> list[str]:
+    """The axes of the ranking tables that take more than one value in this study.
+
+    The architecture counts as the two axes depth and width when every architecture
+    is uniform (same width in every hidden layer), else as the one axis ``hidden``.
+    Seeds are repeats, not an axis.
+    """
+    archs = architectures(config["model"]["hidden"])
+    axes = {"size": config["sizes"], "label_mode": config["label_modes"],
+            "learning_rate": as_list(config["train"]["learning_rate"]),
+            "batch_size": as_list(config["train"]["batch_size"]), "protocol": as_list(config["train"]["protocol"])}
+    if all(len(set(a)) == 1 for a in archs):
+        axes.update(depth=[len(a) for a in archs], width=[a[0] for a in archs])
+    else:
+        axes["hidden"] = [hidden_key(a) for a in archs]
+    return [name for name, values in axes.items() if len(set(values)) > 1]
