@@ -21,10 +21,12 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 run: setup
+	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
 	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores $(CORES)
 	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
 
 report: setup
+	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
 	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
 
 test: setup
@@ -40,6 +42,7 @@ lint: setup
 	$(BIN)/snakemake --lint
 
 dryrun: setup
+	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
 	$(BIN)/snakemake --configfile $(CONFIG) -n --cores 1
 
 # A fresh resolve of requirements.txt + requirements-test.txt into requirements.lock.

@@ -32,7 +32,7 @@ def planned_jobs(proc) -> dict:
     """Job counts of a dry run's 'Job stats' table."""
     out = proc.stdout + proc.stderr
     stats = out.split("Job stats:")[1].split("\n\n")[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
 
 
 def write_config(directory, base, **overrides):

@@ -1,4 +1,4 @@
-"""The workflow through a real SLURM controller and node daemon on this machine."""
+"""The workflow through a real SLURM controller and node daemon on this machine, with the SLURM profile."""
 import os
 import subprocess
 import time
@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, TINY_CONFIG, run_snakemake
 from slurm_cluster import slurm_cluster, why_unavailable
 
-TABLES = ("training.csv", "measures.csv", "rank_correlation.csv")
+TABLES = ("training.csv", "measures.csv", "rank_correlation.csv", "granulated_kendall.csv")
 
 
 def require_cluster():
@@ -19,7 +19,7 @@ def require_cluster():
         pytest.skip(f"no SLURM cluster can be started here: {reason}")
 
 
-def test_tiny_study_through_slurm_matches_local_run(tiny_study, tmp_path, monkeypatch):
+def test_tiny_study_through_slurm_matches_local_run_with_train_jobs_grouped(tiny_study, tmp_path, monkeypatch):
     require_cluster()
     with slurm_cluster() as env:
         for k, v in env.items():
@@ -27,22 +27,24 @@ def test_tiny_study_through_slurm_matches_local_run(tiny_study, tmp_path, monkey
                 monkeypatch.setenv(k, v)
         t0 = time.time()
         proc = run_snakemake(
-            tmp_path, "--profile", str(ROOT / "profiles" / "slurm"),
+            tmp_path, "--workflow-profile", str(ROOT / "profiles" / "slurm"),
             "--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-keep-successful-logs",
             "--slurm-init-seconds-before-status-checks", "2", "--jobs", "4",
-            "--default-resources", "slurm_partition=debug", "runtime=5", "mem_mb=500",
             configfile=TINY_CONFIG, timeout=1500)
         wall = time.time() - t0
         jobs = subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=env).stdout
     print(f"tiny study through SLURM: {wall:.0f} s wall")
     out = proc.stdout + proc.stderr
-    # train and measures ran as SLURM jobs: the controller knows them, and each left a SLURM log
-    records = [line for line in jobs.splitlines() if "JobId=" in line]
-    for rule, count in (("train", 4), ("measures", 2)):
-        ran = [r for r in records if f"Comment=rule_{rule}_" in r and "JobState=COMPLETED" in r]
-        assert len(ran) == count, (rule, jobs[-3000:], out[-3000:])
-        logs = list((tmp_path / ".snakemake" / "slurm_logs" / f"rule_{rule}").rglob("*.log"))
-        assert len(logs) == count, (rule, logs)
+    records = [line for line in jobs.splitlines() if "JobId=" in line and "JobState=COMPLETED" in line]
+    # the four train jobs went to the cluster as one group job (the profile groups 16 at a time),
+    # one after another on one core ...
+    groups = [r for r in records if "Comment=rule_train_train" in r]
+    assert len(groups) == 1 and "NumCPUs=1 " in groups[0], (jobs[-3000:], out[-3000:])
+    logs = list((tmp_path / ".snakemake" / "slurm_logs" / "group_train_train").rglob("*.log"))
+    assert len(logs) == 1 and logs[0].read_text().count("Finished jobid") >= 4, logs
+    # ... the two measures jobs each as their own job, and nothing else went to SLURM
+    measures = [r for r in records if "Comment=rule_measures" in r]
+    assert len(measures) == 2 and len(records) == 3, (jobs[-3000:], out[-3000:])
     for table in TABLES:
-        local = (tiny_study / "results" / "tables" / table).read_bytes()
-        assert (tmp_path / "results" / "tables" / table).read_bytes() == local, table
+        local = (tiny_study / "results/tiny/tables" / table).read_bytes()
+        assert (tmp_path / "results/tiny/tables" / table).read_bytes() == local, table

@@ -100,3 +100,23 @@ def test_resume_from_saved_state_matches_uninterrupted_run(problem, tmp_path):
     msgs = []
     r = train_to_targets(params0, x, y, xt, yt, other, state_path=state, log=msgs.append)
     assert r.resumed_from_epoch == 0 and any("ignoring" in m for m in msgs)
+
+
+def test_recorded_test_metrics_are_those_of_the_saved_weights_on_the_full_test_images(problem):
+    """The loop leaves out pixels that are idle in the training subset and adds their fixed
+    contribution to the test logits; the recorded test metrics must equal a plain numpy
+    evaluation of the checkpoint on the full-dimensional test images."""
+    params0, x, y, xt, yt = problem
+    idle = ~np.any(x != 0, axis=0)
+    inked = np.any(xt[:, idle] != 0, axis=1)
+    assert inked.mean() > 0.1  # many test images have ink where no training image has any
+    s = TrainSettings(batch_size=16, max_epochs=80, target_loss=1e-9, seed=2, chunk_epochs=40)
+    r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
+    for params, epoch in ((r.final_params, r.final_epoch), (r.acc1_params, r.acc1_epoch)):
+        z = logits(params, xt, np.float64)
+        row = r.history[epoch]
+        assert row[0] == epoch
+        assert row[4] == pytest.approx(np.mean(z.argmax(1) == yt))
+        assert row[3] == pytest.approx(cross_entropy(z, yt).mean(), rel=1e-4)
+        zi = logits(params, xt[inked], np.float64)
+        assert not np.allclose(zi, logits({**params, "W1": np.where(idle[:, None], 0, params["W1"])}, xt[inked]))

@@ -230,3 +230,17 @@ def test_colour_images_with_three_classes_run_end_to_end(tmp_path):
     info = json.loads((tmp_path / "results/stripes/data/dataset.json").read_text())
     assert info["n_classes"] == 3 and info["image_shape"] == [32, 32, 3]
 
+
+
+def test_every_table_row_s_test_metrics_are_its_checkpoint_s_on_the_test_set(tiny_study):
+    from genstudy.model import cross_entropy, logits
+
+    t = pd.read_csv(tiny_study / TINY / "tables/training.csv", dtype={"hidden": str})
+    with np.load(tiny_study / TINY / "data/test.npz") as f:
+        x, y = f["x"], f["y"]
+    for row in t.itertuples():
+        with np.load(tiny_study / row.checkpoint_file) as f:
+            params = {k: f[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3")}
+        z = logits(params, x, np.float64)
+        assert row.test_acc == pytest.approx(np.mean(z.argmax(1) == y))
+        assert row.test_loss == pytest.approx(cross_entropy(z, y).mean(), rel=1e-4)

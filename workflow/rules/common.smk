@@ -213,33 +213,14 @@ def carried_optimizer(w):
     return {} if prev is None else {"optimizer": f"{RUN}/optimizer.npz".format(**{**dict(w.items()), "size": prev})}
 
 
-# --- resources: grow with n, the architecture and the attempt -------------------------------
-def _layer_sizes(w):
-    return [DATA["n_features"], *map(int, w.hidden.split("-")), DATA["n_classes"] or 10]
+# --- resources: grow with n, the network and the attempt (genstudy/resources.py) -----------
+def job_resource(rule, key):
+    def value(w, attempt):
+        size = int(w.size) if hasattr(w, "size") else max(SIZES)
+        hidden = [int(h) for h in w.hidden.split("-")]
+        return res.job_resources(rule, size, hidden, attempt, config, DATA)[key]
 
-
-def train_mem_mb(w, attempt):
-    mb = res.train_memory_mb(int(w.size), config["test_size"], DATA["n_features"], _layer_sizes(w))
-    return int(1.5 * mb * 1.5 ** (attempt - 1))
-
-
-def train_runtime(w, attempt):
-    minutes = res.train_runtime_min(int(w.size), config["test_size"], _layer_sizes(w), config["train"]["max_epochs"])
-    return int(minutes * attempt)
-
-
-def measures_mem_mb(w, attempt):
-    m = config["measures"]
-    vectors = max(m["lanczos_max_iter"], m["slq_steps"])
-    mb = res.measures_memory_mb(max(SIZES), DATA["n_features"], _layer_sizes(w), vectors)
-    return int(1.5 * mb * 1.5 ** (attempt - 1))
-
-
-def measures_runtime(w, attempt):
-    m = config["measures"]
-    products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
-    minutes = res.measures_runtime_min(sum(SIZES), _layer_sizes(w), products, len(CHECKPOINTS))
-    return int(minutes * attempt)
+    return value
 
 
 # --- targets -------------------------------------------------------------------------------

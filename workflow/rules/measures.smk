@@ -18,8 +18,8 @@ rule measures:
         code=code_version("measures.py"),
     threads: 1
     resources:
-        mem_mb=measures_mem_mb,
-        runtime=measures_runtime,
+        mem_mb=job_resource("measures", "mem_mb"),
+        runtime=job_resource("measures", "runtime"),
     log:
         f"{R}/logs/measures/{AXES}/seed{{seed}}.log",
     benchmark:

@@ -13,8 +13,8 @@ rule train:
         code=code_version("train.py"),
     threads: 1
     resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime,
+        mem_mb=job_resource("train", "mem_mb"),
+        runtime=job_resource("train", "runtime"),
     log:
         f"{R}/logs/train/{AXES}/n{{size}}/seed{{seed}}.log",
     benchmark:

@@ -126,19 +126,31 @@ def curvature_ms(params0, x, y, reps):
     return 1000 * grad, 1000 * hvp
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default="results/benchmarks/speed.json")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 128])
-    ap.add_argument("--epochs", type=int, default=50)
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--scaling-sizes", type=int, nargs="*", default=[128, 256, 512, 1024, 2048, 4000],
-                    help="sizes at which to time the workflow's epoch for the cost model (empty: skip)")
-    args = ap.parse_args(argv)
-    tf = configure_tensorflow(args.threads)
-    x_pool, y_pool, x_test, y_test, _ = prepare_pool_and_test("mnist5k", 1000, 0)
-    params0 = glorot_uniform_init([784, 64, 64, 10], 0)
+def measures_s(params0, x, y, x_test, y_test, reps: int) -> dict:
+    """Seconds for every measure of one checkpoint, at loss0 of a real training run (warm:
+    median over repetitions after a first call that compiles), and per group of measures."""
+    from genstudy.measures import GROUPS, MeasureSettings, checkpoint_measures
+    from genstudy.training import TrainSettings, train_to_targets
+
+    trained = train_to_targets(params0, x, y, x_test, y_test, TrainSettings(), log=lambda m: None).final_params
+    loss = TrainingLoss(trained, x, y)
+    groups = {}
+
+    def run():
+        times = []
+        checkpoint_measures(trained, params0, x, y, x_test, MeasureSettings(), loss=loss,
+                            log=lambda m: times.append(m))
+        for line in times:
+            name, seconds = line.strip().split(": ")
+            groups.setdefault(name, []).append(float(seconds.rstrip(" s")))
+
+    run()
+    total = median_time(run, reps)
+    return {"measures_s_per_checkpoint": total,
+            **{f"measures_{k}_s": statistics.median(v[1:]) for k, v in groups.items() if k in GROUPS}}
+
+
+def by_size(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
     results = {}
     for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.sizes):
         x, y = sub["x"], sub["y"]
@@ -149,38 +161,89 @@ def main(argv=None):
             "floor_pruned_ms_per_epoch": floor_ms(tf, params0, x, y, args.epochs, args.reps, True),
         }
         r["grad_ms"], r["hvp_ms"] = curvature_ms(params0, x, y, args.reps)
+        r.update(measures_s(params0, x, y, x_test, y_test, 3))
         r["speedup_vs_keras_fit"] = r["keras_fit_ms_per_epoch"] / r["workflow_ms_per_epoch"]
         r["overhead_vs_floor"] = r["workflow_ms_per_epoch"] / r["floor_ms_per_epoch"]
         r["overhead_vs_pruned_floor"] = r["workflow_ms_per_epoch"] / r["floor_pruned_ms_per_epoch"]
         r["hvp_over_grad"] = r["hvp_ms"] / r["grad_ms"]
         results[str(n)] = r
+    return results
+
+
+def by_n(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
+    """The workflow's ms/epoch at growing n and a linear fit, for the cost model."""
     scaling = {}
+    for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.scaling_sizes):
+        scaling[str(n)] = workflow_ms(tf, params0, sub["x"], sub["y"], x_test, y_test, 20, 3)
+    slope, intercept = np.polyfit(np.array([int(k) for k in scaling], float), np.array(list(scaling.values())), 1)
+    return {"workflow_ms_per_epoch": scaling,
+            "linear_fit": {"ms_per_epoch_intercept": float(intercept), "ms_per_epoch_per_example": float(slope)}}
+
+
+def by_width(tf, args, x_pool, y_pool, x_test, y_test) -> dict:
+    """ms/epoch of the workflow and of the pruned compute floor against the hidden width
+    (two hidden layers), side by side at one n; the presets' costs come from it."""
+    (n, sub), = nested_subsets(x_pool, y_pool, "correct", 0, [args.width_size])
+    out = {}
+    for width in args.widths:
+        params0 = glorot_uniform_init([784, width, width, 10], 0)
+        epochs = max(5, min(args.epochs, 20_000 // width))
+        wf = workflow_ms(tf, params0, sub["x"], sub["y"], x_test, y_test, epochs, 3)
+        floor = floor_ms(tf, params0, sub["x"], sub["y"], epochs, 3, True)
+        out[str(width)] = {"n_params": 784 * width + width * width + 10 * width + 2 * width + 10,
+                           "workflow_ms_per_epoch": wf, "floor_pruned_ms_per_epoch": floor,
+                           "overhead_vs_pruned_floor": wf / floor}
+    return {"size": n, "results": out}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="results/benchmarks/speed.json")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 128])
+    ap.add_argument("--epochs", type=int, default=50)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--scaling-sizes", type=int, nargs="*", default=[128, 256, 512, 1024, 2048, 4000],
+                    help="sizes at which to time the workflow's epoch for the cost model (empty: skip)")
+    ap.add_argument("--widths", type=int, nargs="*", default=[8, 16, 32, 64, 128, 256, 512, 1024],
+                    help="hidden widths (two layers) at which to time an epoch (empty: skip)")
+    ap.add_argument("--width-size", type=int, default=512, help="n for the widths")
+    args = ap.parse_args(argv)
+    tf = configure_tensorflow(args.threads)
+    x_pool, y_pool, x_test, y_test, _ = prepare_pool_and_test("mnist5k", 1000, 0)
+    params0 = glorot_uniform_init([784, 64, 64, 10], 0)
+    data = (x_pool, y_pool, x_test, y_test)
+    doc = {"results": by_size(tf, args, *data, params0)}
     if args.scaling_sizes:
-        for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.scaling_sizes):
-            scaling[str(n)] = workflow_ms(tf, params0, sub["x"], sub["y"], x_test, y_test, 20, 3)
-        ns = np.array([int(k) for k in scaling], float)
-        ms = np.array(list(scaling.values()))
-        slope, intercept = np.polyfit(ns, ms, 1)
-        scaling_fit = {"ms_per_epoch_intercept": float(intercept), "ms_per_epoch_per_example": float(slope)}
-    meta = {"epochs_per_repetition": args.epochs, "repetitions": args.reps, "threads": args.threads,
-            "tensorflow": tf.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
-            "note": "medians; workflow = compiled chunk of epochs incl. exact train+test evaluation; "
-                    "floors exclude the test-set evaluation; grad/hvp in float64 on the whole subset"}
+        doc["scaling"] = by_n(tf, args, *data, params0)
+    if args.widths:
+        doc["widths"] = by_width(tf, args, *data)
+    doc["meta"] = {"epochs_per_repetition": args.epochs, "repetitions": args.reps, "threads": args.threads,
+                   "tensorflow": tf.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
+                   "note": "medians; workflow = compiled chunk of epochs incl. exact train+test evaluation; "
+                           "floors exclude the test-set evaluation; grad/hvp in float64 on the whole subset"}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"meta": meta, "results": results}
-    if scaling:
-        doc["scaling"] = {"workflow_ms_per_epoch": scaling, "linear_fit": scaling_fit}
     out.write_text(json.dumps(doc, indent=2) + "\n")
-    cols = list(next(iter(results.values())))
-    print(f"{'metric':28s}" + "".join(f"{'n=' + k:>12s}" for k in results))
-    for c in cols:
-        print(f"{c:28s}" + "".join(f"{results[k][c]:12.3f}" for k in results))
-    if scaling:
-        print("workflow ms/epoch by n: " + ", ".join(f"{k}: {v:.2f}" for k, v in scaling.items()))
-        print(f"linear fit: {scaling_fit['ms_per_epoch_intercept']:.3f} ms + "
-              f"{1000 * scaling_fit['ms_per_epoch_per_example']:.3f} µs × n per epoch")
+    report(doc)
     print(f"written to {out}")
+
+
+def report(doc: dict) -> None:
+    results = doc["results"]
+    print(f"{'metric':28s}" + "".join(f"{'n=' + k:>12s}" for k in results))
+    for c in next(iter(results.values())):
+        print(f"{c:28s}" + "".join(f"{results[k][c]:12.3f}" for k in results))
+    if "scaling" in doc:
+        fit = doc["scaling"]["linear_fit"]
+        print("workflow ms/epoch by n: " + ", ".join(f"{k}: {v:.2f}" for k, v in
+                                                     doc["scaling"]["workflow_ms_per_epoch"].items()))
+        print(f"linear fit: {fit['ms_per_epoch_intercept']:.3f} ms + {1000 * fit['ms_per_epoch_per_example']:.3f} µs × n")
+    if "widths" in doc:
+        print(f"by width at n = {doc['widths']['size']}: width, params, workflow ms/epoch, pruned floor, ratio")
+        for w, r in doc["widths"]["results"].items():
+            print(f"  {w:>5s} {r['n_params']:>9d} {r['workflow_ms_per_epoch']:9.2f} {r['floor_pruned_ms_per_epoch']:9.2f}"
+                  f" {r['overhead_vs_pruned_floor']:6.2f}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ try:
                               optimizer=optimizer)
 except TrainingDiverged as exc:
     raise SystemExit(f"{snakemake.log[0]}: run {run}: {exc}") from None
-write_training_outputs(result, settings, dict(snakemake.output.items()), run, inp.subset, log=log)
+write_training_outputs(result, settings, dict(snakemake.output.items()), run, inp.subset, params0, log=log)
 if result.resumed_from_epoch:
     log(f"this run resumed from epoch {result.resumed_from_epoch}")
 Path(snakemake.params.state).unlink(missing_ok=True)

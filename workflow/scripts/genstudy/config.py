@@ -124,6 +124,27 @@ def check_dataset_available(dataset: str) -> None:
                       f"keras.datasets.{dataset}.load_data()\") and copy ~/.keras/datasets/ here, or set KERAS_HOME.")
 
 
+def read_config_file(path) -> dict:
+    """A config file as a dict, with errors that name the file (and the line, for YAML)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    text = path.read_text()
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if doc is None:
+        raise ConfigError(f"{path}: the config file is empty")
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected keys at the top level, got a {type(doc).__name__}")
+    return doc
+
+
 def check_dataset_content(dataset: str, test_size: int) -> dict:
     """A user's .npz, loaded and checked in full when numpy is at hand (it is not in a bare
     Snakemake environment; prepare_data then checks it in its job). Returns the classes
@@ -166,24 +187,24 @@ def check_settings(config: dict) -> None:
 
 
 def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
-    """Refuse a network whose train or measures job cannot fit, naming model.hidden and the size."""
+    """Refuse a network whose train or measures job would not fit, naming model.hidden and
+    the memory its jobs would ask for (``resources.job_resources``, what the rules request)."""
     from . import resources
     from .study import architectures
 
-    m, n = config["measures"], max(config["sizes"])
-    vectors = max(m["lanczos_max_iter"], m["slq_steps"])
+    n = max(config["sizes"])
     for arch in architectures(config["model"]["hidden"]):
-        sizes = [shape["n_features"], *arch, shape["n_classes"] or 10]
-        need = {"train": resources.train_memory_mb(n, config["test_size"], shape["n_features"], sizes),
-                "measures": resources.measures_memory_mb(n, shape["n_features"], sizes, vectors)}
+        need = {rule: resources.job_resources(rule, n, list(arch), 1, config, shape)["mem_mb"]
+                for rule in ("train", "measures")}
         job, mb = max(need.items(), key=lambda kv: kv[1])
         if mb > limit_mb:
-            raise ConfigError(f"model.hidden: {list(arch)} ({resources.n_parameters(sizes):,} parameters) needs about "
-                              f"{mb / 1024:.1f} GiB in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB "
-                              f"allowed (max_job_memory_gb, default: this machine's memory)")
-    if m["top_k"] > min(resources.n_parameters([shape["n_features"], *a, shape["n_classes"] or 10])
-                        for a in architectures(config["model"]["hidden"])):
-        raise ConfigError(f"measures.top_k ({m['top_k']}) exceeds the number of parameters of model.hidden")
+            n_params = resources.n_parameters([shape["n_features"], *arch, shape["n_classes"] or 10])
+            raise ConfigError(f"model.hidden: {list(arch)} ({n_params:,} parameters) needs about {mb / 1024:.1f} GiB "
+                              f"in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB allowed "
+                              "(max_job_memory_gb; by default this machine's memory)")
+        if config["measures"]["top_k"] > resources.n_parameters([shape["n_features"], *arch, shape["n_classes"] or 10]):
+            raise ConfigError(f"measures.top_k ({config['measures']['top_k']}) exceeds the number of parameters of "
+                              f"model.hidden {list(arch)}")
 
 
 def machine_memory_mb() -> float:

@@ -87,6 +87,11 @@ class TrainingLoss:
     def hvp(self, theta, v) -> np.ndarray:
         return self._scatter(self._hvp(self._active(theta), self._active(v)).numpy())
 
+    def hvp_at(self, theta):
+        """v ↦ Hv at a fixed θ, with θ's compaction done once for all the products."""
+        active = self.tf.constant(self._active(theta))
+        return lambda v: self._scatter(self._hvp(active, self._active(v)).numpy())
+
 
 def rademacher(rng: np.random.Generator, dim: int) -> np.ndarray:
     return rng.integers(0, 2, size=dim).astype(np.float64) * 2.0 - 1.0

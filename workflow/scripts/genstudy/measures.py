@@ -32,7 +32,7 @@ class MeasureSettings:
     eig_tol: float = 1.0e-3
     trace_tol: float = 0.02
     trace_min_vectors: int = 10
-    trace_max_vectors: int = 30
+    trace_max_vectors: int = 20
     slq_runs: int = 2
     slq_steps: int = 60
     sharpness_alpha: float = 5.0e-4
@@ -70,12 +70,15 @@ class Context:
 
     def __post_init__(self):
         self.theta = flatten(self.params)
+        self._hvp = None
 
     def rng(self, stream: int) -> np.random.Generator:
         return rng_for(self.s.seed, stream)
 
     def hvp(self, v):
-        return self.loss.hvp(self.theta, v)
+        if self._hvp is None:
+            self._hvp = self.loss.hvp_at(self.theta)
+        return self._hvp(v)
 
 
 def norm_measures(c: Context):

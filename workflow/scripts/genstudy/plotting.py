@@ -41,7 +41,15 @@ CHECKPOINT_NOTE = ("acc1: first epoch with training accuracy 1.  loss0: first ep
                    "(training stops there).")
 
 
-PLAIN = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+def plain_number(v, _=None) -> str:
+    """1, 20, 0.005, 3e6: short tick labels without mathtext exponents."""
+    if v == 0 or 1e-3 <= abs(v) < 1e4:
+        return f"{v:g}"
+    mantissa, exponent = f"{v:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+PLAIN = matplotlib.ticker.FuncFormatter(plain_number)
 
 
 def color(key, i: int) -> str:
@@ -87,6 +95,8 @@ def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float 
     if scale == "log" and ax.has_data():
         low = min((line.get_ydata().min() for line in ax.get_lines() if len(line.get_ydata())), default=1.0)
         ax.set_yscale("log" if low > 0 else "symlog")
+        if low > 0:  # ticks at 1, 2 and 5 of each decade: every panel keeps a few labels
+            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(PLAIN)
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if column == "test_error":
@@ -110,14 +120,22 @@ def grid(n_panels: int, ncols: int, width: float = 4.4, height: float = 3.2):
     return fig, list(axes.flat)
 
 
-def finish(fig, path, title: str, notes: list[str], handles_from=None) -> None:
-    if handles_from is not None:
-        handles, labels = handles_from.get_legend_handles_labels()
-        if handles:
-            fig.legend(handles, labels, loc="upper right", ncols=min(len(labels), 6), frameon=False)
-    fig.suptitle(title, fontsize=11, x=0.01, ha="left")
-    fig.text(0.01, 0.005, "\n".join(notes), fontsize=8.5, va="bottom", ha="left", color="0.25")
-    fig.tight_layout(rect=(0, 0.02 + 0.025 * len(notes), 1, 0.95))
+def finish(fig, path, title: str, notes: list[str], handles_from=None, legend_columns: int = 4) -> None:
+    """Title at the top left, the legend under it, notes at the bottom: the figure grows by
+    the inches they take, so the panels keep their size and nothing overlaps."""
+    width, panels_height = fig.get_size_inches()
+    handles, labels = handles_from.get_legend_handles_labels() if handles_from is not None else ([], [])
+    ncols = max(1, min(len(labels), legend_columns))
+    top_in = 0.45 + (0.26 * math.ceil(len(labels) / ncols) + 0.05 if handles else 0.0)
+    bottom_in = 0.15 + 0.17 * sum(note.count("\n") + 1 for note in notes)
+    height = panels_height + top_in + bottom_in
+    fig.set_size_inches(width, height)
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncols=ncols, frameon=False,
+                   bbox_to_anchor=(0.5, 1 - 0.42 / height))
+    fig.suptitle(title, fontsize=11, x=0.01, y=1 - 0.08 / height, ha="left", va="top")
+    fig.text(0.01, 0.06 / height, "\n".join(notes), fontsize=8.5, va="bottom", ha="left", color="0.25")
+    fig.tight_layout(rect=(0, bottom_in / height, 1, 1 - top_in / height))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -314,4 +332,4 @@ def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path,
              "carry_optimizer: sizes trained from 1024 down, Adam's state carried over (the original's protocol); "
              "independent: a fresh optimiser per size.", CHECKPOINT_NOTE.format(target=target)]
     finish(fig, path, "The original experiment: published numbers vs its protocol and the independent one", notes,
-           handles_from=panels[0])
+           handles_from=panels[0], legend_columns=3)

@@ -8,6 +8,8 @@ slower nodes. No numpy: the Snakefile calls these at parse time.
 """
 from __future__ import annotations
 
+import math
+
 TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
 SECONDS_PER_EXAMPLE_PARAM = 5e-11  # one epoch's updates and exact evaluation, per example and parameter
 STARTUP_S = 30  # TensorFlow import and XLA compilation
@@ -50,3 +52,20 @@ def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, chec
     per_example = 8 * SECONDS_PER_EXAMPLE_PARAM * n_parameters(sizes)
     seconds = STARTUP_S + checkpoints * products_per_checkpoint * per_example * n_total
     return max(5.0, HEADROOM * seconds / 60)
+
+
+def job_resources(rule: str, size: int, hidden: list, attempt: int, config: dict, data: dict) -> dict:
+    """``mem_mb`` and ``runtime`` (minutes) of one train or measures job. They grow with n and the
+    network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time,
+    so a job that hit a limit is not resubmitted into the same one."""
+    sizes = [data["n_features"], *hidden, data["n_classes"] or 10]
+    m = config["measures"]
+    if rule == "train":
+        mb = train_memory_mb(size, config["test_size"], data["n_features"], sizes)
+        minutes = train_runtime_min(size, config["test_size"], sizes, config["train"]["max_epochs"])
+    else:  # measures: every size of the study in one job
+        mb = measures_memory_mb(max(config["sizes"]), data["n_features"], sizes,
+                                max(m["lanczos_max_iter"], m["slq_steps"]))
+        products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
+        minutes = measures_runtime_min(sum(config["sizes"]), sizes, products, 2)
+    return {"mem_mb": int(1.5 * mb * 1.5 ** (attempt - 1)), "runtime": math.ceil(minutes) * attempt}

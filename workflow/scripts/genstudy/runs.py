@@ -12,7 +12,7 @@ from .arrays import FileContractError, load_json, load_params, save_json, save_n
 from .contract import CHECKPOINTS, HISTORY_COLUMNS
 from .norms import l2_seed
 from .study import arch_columns, hidden_key
-from .training import diverged
+from .training import divergence
 
 RUN_KEYS = ("label_mode", "hidden", "learning_rate", "batch_size", "protocol", "size", "seed")
 TRAINING_COLUMNS = ("label_mode", "hidden", "depth", "width", "n_params", "learning_rate", "batch_size", "protocol",
@@ -29,7 +29,8 @@ def history_csv(history: np.ndarray) -> str:
     return out.getvalue()
 
 
-def write_training_outputs(result, settings, outputs: dict, run: dict, subset_file: str, log=print) -> None:
+def write_training_outputs(result, settings, outputs: dict, run: dict, subset_file: str, params0: dict,
+                           log=print) -> None:
     """acc1/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
     Adam's final state, history.csv and summary.json; ``run`` (the job's axes) and the
     subset's path go into the summary."""
@@ -45,11 +46,11 @@ def write_training_outputs(result, settings, outputs: dict, run: dict, subset_fi
         "final_epoch": final_epoch,
         "max_epochs": settings.max_epochs,
         "target_loss": settings.target_loss,
-        "diverged": diverged(result.history),
     }
-    if summary["diverged"]:
-        log(f"diverged: the training loss grew to {np.max(result.history[:, 1]):.3g} "
-            f"(from {result.history[0, 1]:.3g}); the tables mark the run and the rankings leave it out")
+    why = divergence(result.history, params0, result.final_params)
+    summary["diverged"] = why is not None
+    if why:
+        log(f"diverged: {why}; the tables mark the run and the rankings leave it out")
     for name in CHECKPOINTS:
         epoch, params = ckpts[name]
         reached = epoch is not None

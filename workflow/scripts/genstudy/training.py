@@ -61,12 +61,18 @@ class TrainingDiverged(RuntimeError):
     """The training loss became NaN or infinite: nothing of the run can be trusted."""
 
 
-DIVERGENCE_FACTOR = 100.0  # a loss this many times the initial one marks a diverged run
+DIVERGENCE_FACTOR = 100.0  # a loss, or a weight norm, this many times the initial one marks a diverged run
 
 
-def diverged(history: np.ndarray) -> bool:
-    """Whether the training loss ever grew by orders of magnitude over the initial weights' loss."""
-    return bool(np.max(history[:, 1]) >= DIVERGENCE_FACTOR * history[0, 1])
+def divergence(history: np.ndarray, params0: dict, params: dict) -> str | None:
+    """Why a run diverged, or None: its training loss grew by orders of magnitude, or its
+    weights did (then the loss can even underflow to 0 while every number is meaningless)."""
+    if np.max(history[:, 1]) >= DIVERGENCE_FACTOR * history[0, 1]:
+        return f"the training loss grew to {np.max(history[:, 1]):.3g} from {history[0, 1]:.3g}"
+    norm0, norm = (np.sqrt(sum(np.sum(np.asarray(p, np.float64) ** 2) for p in ps.values())) for ps in (params0, params))
+    if norm >= DIVERGENCE_FACTOR * norm0:
+        return f"the weights' norm grew {norm / norm0:.3g}-fold (to {norm:.3g})"
+    return None
 
 
 def check_finite(rows: np.ndarray, s: TrainSettings) -> None:

@@ -1,0 +1,176 @@
+"""Deploying and rerunning it as Snakemake users do: code changes, --config, module import from
+git, bare Snakemake 8 without numpy, pinned environments, resources, profiles."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake, write_config
+from genstudy.resources import job_resources
+
+DEFAULT_CONFIG = ROOT / "config.yaml"
+OLDEST_SNAKEMAKE = "8.4.12"  # workflow/Snakefile's min_version; the test below dry-runs with it
+
+
+def copy_of_repository(dest: Path) -> Path:
+    """The working tree's files (tracked and untracked, not ignored), copied to ``dest``."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split("\n")
+    for f in filter(None, files):
+        if (ROOT / f).is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dest / f)
+    return dest
+
+
+MICRO = dict(study="micro", sizes=[32], label_modes=["correct"], train={"max_epochs": 60})
+
+
+def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_path):
+    repo = copy_of_repository(tmp_path / "repo")
+    work = tmp_path / "work"
+    work.mkdir()
+    config = write_config(work, TINY_CONFIG, **MICRO)
+    snakefile = ("-s", str(repo / "Snakefile"))
+    run_snakemake(work, *snakefile, "--cores", "2", configfile=config)
+
+    def planned_after_appending_to(module):
+        with open(repo / "workflow/scripts/genstudy" / module, "a") as f:
+            f.write("\n# an edit\n")
+        return set(planned_jobs(run_snakemake(work, *snakefile, "-n", "--cores", "1", configfile=config))) - {"all"}
+
+    plots = {"plot_training_label_modes", "plot_training_checkpoints", "plot_measures", "plot_hessian_density",
+             "plot_ranking"}
+    assert planned_after_appending_to("plotting.py") == plots
+    assert planned_after_appending_to("ranking.py") == plots | {"ranking"}  # the plots are still pending
+    upstream = planned_after_appending_to("training.py")
+    assert {"train", "training_table", "measures_table", "measures"} <= upstream
+    assert not upstream & {"prepare_data", "make_subset", "init_weights"}
+
+
+def test_config_on_the_command_line_sets_lists_and_nested_keys(tmp_path):
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", "--config", "sizes=[128,256]",
+                         "train={max_epochs: 500, learning_rate: [0.001, 0.002]}", "seeds=[0]", "study=cli",
+                         configfile=DEFAULT_CONFIG)
+    assert planned_jobs(proc)["train"] == 2 * 2 * 2 * 1
+    out = proc.stdout + proc.stderr
+    assert "results/cli/train/correct/h64-64/lr0.002/bs128/independent/n256/seed0" in out
+    assert "lr0.001" in out and "n384" not in out
+
+
+def test_module_from_a_local_git_repository_runs_and_keeps_its_local_rules(tmp_path):
+    repo = copy_of_repository(tmp_path / "repo")
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=test"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "release"], ["tag", "v1"]):
+        subprocess.run(git + cmd, cwd=repo, check=True)
+    user = tmp_path / "user"
+    user.mkdir()
+    write_config(user, TINY_CONFIG, **MICRO)
+    (user / "Snakefile").write_text(f"""configfile: "config.yaml"
+
+
+module study:
+    snakefile:
+        gitfile("{repo}", "workflow/Snakefile", tag="v1")
+    config:
+        config
+
+
+use rule * from study as study_*
+
+print("LOCAL RULES:", sorted(workflow._localrules))
+""")
+    proc = subprocess.run([SNAKEMAKE, "--cores", "2"], cwd=user, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    local = set(re.search(r"LOCAL RULES: \[(.*)\]", proc.stdout).group(1).replace("'", "").split(", "))
+    assert {"study_prepare_data", "study_training_table", "study_plot_ranking", "study_make_subset"} <= local
+    assert not {"study_train", "study_measures"} & local  # those go to the cluster
+    assert (user / "results/micro/figures/ranking.png").exists()
+    assert (user / "results/micro/tables/measures.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def oldest_snakemake():
+    """A virtual environment with only Snakemake (and what it needs: PyYAML, jsonschema), at the
+    oldest release min_version allows; kept under .venv/ between runs."""
+    venv = ROOT / ".venv" / f"snakemake-{OLDEST_SNAKEMAKE}"
+    exe = venv / "bin" / "snakemake"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # pulp 2.8 removed an API that Snakemake 8 calls
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"snakemake=={OLDEST_SNAKEMAKE}",
+                        "pulp<2.8"], check=True, timeout=900)
+    return venv
+
+
+def test_the_snakefile_parses_with_only_snakemake_and_the_oldest_release_dry_runs_the_study(oldest_snakemake,
+                                                                                        tmp_path):
+    python = oldest_snakemake / "bin" / "python"
+    for absent in ("numpy", "pandas", "tensorflow", "scipy", "matplotlib"):
+        assert subprocess.run([str(python), "-c", f"import {absent}"], capture_output=True).returncode != 0, absent
+    version = (ROOT / "workflow/Snakefile").read_text()
+    assert f'min_version("{OLDEST_SNAKEMAKE}")' in version
+    proc = subprocess.run([str(oldest_snakemake / "bin" / "snakemake"), "-s", str(ROOT / "Snakefile"), "-n", "--cores",
+                           "1", "--configfile", str(DEFAULT_CONFIG)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    jobs = planned_jobs(proc)
+    assert jobs["train"] == 48 and jobs["measures"] == 6 and jobs["make_subset"] == 48
+
+
+def pins(lines):
+    out = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            out[name.strip().lower().replace("_", "-")] = version.strip()
+    return out
+
+
+def test_environments_pin_what_requirements_pin():
+    requirements = pins((ROOT / "requirements.txt").read_text().splitlines())
+    lock = pins((ROOT / "requirements.lock").read_text().splitlines())
+    tools = pins((ROOT / "requirements-test.txt").read_text().splitlines())
+    assert {k: lock.get(k) for k in requirements} == requirements  # the lock holds exactly these versions
+    assert {k: lock.get(k) for k in tools} == tools
+    assert "pytest" not in requirements  # test tools are not runtime requirements
+    for env in (ROOT / "workflow/envs").glob("*.yaml"):
+        deps = yaml.safe_load(env.read_text())["dependencies"]
+        pip = pins(next(d["pip"] for d in deps if isinstance(d, dict)))
+        assert pip and all(requirements[k] == v for k, v in pip.items()), env.name
+        assert not any(isinstance(d, str) and d.startswith("-r") for d in pip), env.name
+    rules = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
+    assert "environment.yml" not in rules and not (ROOT / "environment.yml").exists()
+    assert "tensorflow" not in (ROOT / "workflow/envs/tables.yaml").read_text()
+
+
+def test_resources_grow_with_n_the_network_and_the_attempt(tmp_path):
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data = {"n_features": 784, "n_classes": 10}
+    for rule in ("train", "measures"):
+        base = job_resources(rule, 1024, [64, 64], 1, config, data)
+        assert job_resources(rule, 1024, [64, 64], 2, config, data)["mem_mb"] > base["mem_mb"]
+        assert job_resources(rule, 1024, [64, 64], 2, config, data)["runtime"] == 2 * base["runtime"]
+        assert job_resources(rule, 1024, [512, 512], 1, config, data)["mem_mb"] > base["mem_mb"]
+    small = job_resources("train", 128, [64, 64], 1, config, data)
+    big = job_resources("train", 50000, [64, 64], 1, config, data)
+    assert big["mem_mb"] > small["mem_mb"] and big["runtime"] > small["runtime"]
+    # what the rules ask for is what these functions say
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=DEFAULT_CONFIG)
+    assert f"runtime={job_resources('train', 1024, [64, 64], 1, config, data)['runtime']}" in proc.stdout
+    assert f"mem_mb={job_resources('measures', 1024, [64, 64], 1, config, data)['mem_mb']}" in proc.stdout
+
+
+def test_one_profile_per_purpose_and_nothing_loaded_behind_the_users_back():
+    assert not (ROOT / "profiles/default").exists()  # would be loaded automatically beside --workflow-profile
+    slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    assert "set-resources" not in slurm  # resources live in the rules
+    assert "slurm_extra" not in str(slurm.get("default-resources", {}))
+    assert slurm["group-components"] == ["train=16"] and slurm["groups"] == ["train=train"]
+    text = (ROOT / "profiles/slurm/config.yaml").read_text()
+    assert "# slurm-qos:" in text  # the plugin's own QoS option, not slurm_extra

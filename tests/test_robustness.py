@@ -1,0 +1,228 @@
+"""Nothing silently wrong: bad input refused up front with the key or file named, damaged
+intermediates refused on read, diverged training stopped or marked, work redone when needed."""
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake, write_config
+from genstudy.arrays import FileContractError
+from genstudy.config import ConfigError, read_config_file, typed_config
+from genstudy.datasets import DatasetError, npz_headers
+from genstudy.runs import read_history, read_summary
+from genstudy.training import TrainingDiverged, TrainSettings, divergence, train_to_targets
+
+DEFAULT_CONFIG = ROOT / "config.yaml"
+SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+
+
+def refused(tmp_path, message, base=DEFAULT_CONFIG, **override):
+    path = write_config(tmp_path, base, **override)
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Traceback" not in out.split("Invalid configuration")[-1], out[-3000:]
+    assert __import__("re").search(message, out), out[-3000:]
+    assert not (tmp_path / "results").exists()
+    return out
+
+
+BAD_SETTINGS = [
+    ({"train": {"target_loss": float("nan")}}, r"train\.target_loss: must be finite"),
+    ({"train": {"learning_rate": float("inf")}}, r"train\.learning_rate: must be finite"),
+    ({"measures": {"flatness_target_drop": float("nan")}}, r"measures\.flatness_target_drop: must be finite"),
+    ({"measures": {"trace_min_vectors": 40, "trace_max_vectors": 20}},
+     r"measures\.trace_min_vectors \(40\) exceeds measures\.trace_max_vectors \(20\)"),
+    ({"measures": {"top_k": 20, "lanczos_max_iter": 10}}, r"measures\.top_k \(20\) exceeds measures\.lanczos_max_iter"),
+    ({"measures": {"top_k": 100000}}, r"top_k|100000"),
+    ({"model": {"hidden": [100000, 100000]}}, r"model\.hidden: \[100000, 100000\] \(10,079,600,010 parameters\) "
+                                               r"needs about [\d.]+ GiB in a (train|measures) job"),
+]
+
+
+@pytest.mark.parametrize("override,message", BAD_SETTINGS, ids=[str(i) for i in range(len(BAD_SETTINGS))])
+def test_bad_settings_are_refused_naming_the_key(tmp_path, override, message):
+    refused(tmp_path, message, **override)
+
+
+def test_integer_valued_floats_are_integers_everywhere(tmp_path):
+    typed = typed_config({"train": {"batch_size": 32.0, "chunk_epochs": "50.0", "max_epochs": "200"},
+                          "sizes": "[64, 96.0]"}, SCHEMA)
+    assert typed["train"] == {"batch_size": 32, "chunk_epochs": 50, "max_epochs": 200}
+    assert typed["sizes"] == [64, 96] and all(type(v) is int for v in typed["sizes"])
+    assert typed_config({"train": {"learning_rate": "1e-3"}}, SCHEMA)["train"]["learning_rate"] == 0.001
+    path = write_config(tmp_path, TINY_CONFIG, train={"batch_size": 16.0, "chunk_epochs": 50.0})
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path)
+    assert "bs16" in proc.stdout and "bs16.0" not in proc.stdout
+
+
+def npz(path, **arrays):
+    np.savez(path, **arrays)
+    return str(path)
+
+
+def images(n, shape=(8, 8), classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, *shape)).astype(np.uint8), np.arange(n) % classes
+
+
+DATASET_FAULTS = {
+    "nan pixels": (lambda x, y, xt, yt: (x.astype(float) * np.where(np.arange(len(x))[:, None, None] == 3, np.nan, 1),
+                                         y, xt, yt), r"x_train: pixel values must be finite"),
+    "negative pixels": (lambda x, y, xt, yt: (x.astype(int) - 300, y, xt, yt), r"x_train: pixel values must be "
+                                                                               r"non-negative"),
+    "pixels above 255": (lambda x, y, xt, yt: (x.astype(float) * 2, y, xt, yt), r"x_train: pixel values above 255"),
+    "test shape": (lambda x, y, xt, yt: (x, y, xt[:, :4], yt), r"x_test: expected images of shape \(N, 8, 8\)"),
+    "fractional labels": (lambda x, y, xt, yt: (x, y + 0.5, xt, yt), r"y_train: labels must be integers"),
+    "negative labels": (lambda x, y, xt, yt: (x, y - 1, xt, yt), r"y_train: labels must lie in"),
+    "string labels": (lambda x, y, xt, yt: (x, y.astype(str), xt, yt), r"y_train: labels must be integers 0..K-1, "
+                                                                       r"got dtype <U"),
+    "length mismatch": (lambda x, y, xt, yt: (x, y[:-5], xt, yt), r"y_train: expected labels of shape \(200,\)"),
+    "empty test split": (lambda x, y, xt, yt: (x, y, xt[:0], yt[:0]), r"x_test: expected a non-empty array"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(DATASET_FAULTS))
+def test_dataset_content_is_checked_before_any_job(tmp_path, fault):
+    change, message = DATASET_FAULTS[fault]
+    x, y = images(200)
+    xt, yt = images(60, seed=1)
+    x, y, xt, yt = change(x, y, xt, yt)
+    path = npz(tmp_path / "data.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    out = refused(tmp_path, message, base=TINY_CONFIG, dataset=path, test_size=30, sizes=[32])
+    assert "data.npz" in out
+
+
+def test_files_that_are_not_npz_archives_say_what_they_are(tmp_path):
+    (tmp_path / "notes.npz").write_text("x_train, y_train\n1, 2\n")
+    with pytest.raises(DatasetError, match=r"notes.npz is not a zip archive"):
+        npz_headers(tmp_path / "notes.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(DatasetError, match=r"array.npy is a single numpy array \(.npy\), not an .npz archive"):
+        npz_headers(tmp_path / "array.npy")
+    refused(tmp_path, r"notes.npz is not a zip archive", base=TINY_CONFIG, dataset=str(tmp_path / "notes.npz"))
+
+
+def test_classes_missing_from_a_split_give_a_warning(tmp_path):
+    x, _ = images(200)
+    xt, yt = images(60, seed=1)
+    y = np.where(np.arange(200) % 2 == 0, 0, 4)  # classes 0 and 4 only: 1, 2, 3 never occur
+    path = npz(tmp_path / "sparse.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    cfg = write_config(tmp_path, TINY_CONFIG, dataset=path, test_size=30, sizes=[32])
+    proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=cfg)
+    assert "classes [1, 2, 3] of 0..4 never occur in y_train" in proc.stdout + proc.stderr
+
+
+def test_an_offline_machine_is_told_where_a_download_would_be_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    for name in ("mnist", "fashion_mnist", "cifar10"):
+        out = refused(tmp_path, rf"dataset: {name} is not downloaded", dataset=name)
+        assert str(tmp_path / "keras" / "datasets") in out and "cannot be reached" in out
+
+
+def test_config_file_errors_name_the_file_and_the_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: x\nsizes: [128, 256\nseeds: [0]\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml, line \d+, column \d+: not valid YAML"):
+        read_config_file(bad)
+    (tmp_path / "empty.yaml").write_text("")
+    with pytest.raises(ConfigError, match=r"empty.yaml: the config file is empty"):
+        read_config_file(tmp_path / "empty.yaml")
+    with pytest.raises(ConfigError, match=r"missing.yaml: config file not found"):
+        read_config_file(tmp_path / "missing.yaml")
+    script = ROOT / "workflow/scripts/check_config_file.py"
+    proc = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "bad.yaml, line" in proc.stderr
+
+
+def test_replacing_the_dataset_file_reruns_what_reads_it(tmp_path):
+    x, y = images(200)
+    xt, yt = images(60, seed=1)
+    path = npz(tmp_path / "data.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    cfg = write_config(tmp_path, TINY_CONFIG, dataset=path, test_size=30, sizes=[32], study="swap")
+    run_snakemake(tmp_path, "--cores", "1", "results/swap/data/dataset.json", configfile=cfg)
+    assert "Nothing to be done" in run_snakemake(tmp_path, "-n", "--cores", "1", "results/swap/data/dataset.json",
+                                                 configfile=cfg).stdout
+    time.sleep(1.1)
+    npz(tmp_path / "data.npz", x_train=x[::-1], y_train=y[::-1], x_test=xt, y_test=yt)
+    assert planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", "results/swap/data/dataset.json",
+                                      configfile=cfg))["prepare_data"] == 1
+
+
+def test_a_damaged_history_or_summary_is_refused_naming_the_file(tmp_path):
+    good = "epoch,train_loss,train_acc,test_loss,test_acc\n0,2.3,0.1,2.3,0.1\n1,0.5,0.74,0.7,0.74\n"
+    path = tmp_path / "history.csv"
+    path.write_text(good)
+    assert read_history(path)[1]["test_acc"] == 0.74
+    for damaged, why in ((good[:-1], "truncated"), (good[:-2], "truncated"), (good.replace(",0.74\n", "\n"), "line 3"),
+                         (good.replace("0.5", "nan"), "line 3"), (good.replace("epoch,", "epoch;"), "header")):
+        path.write_text(damaged)
+        with pytest.raises(FileContractError, match=rf"history.csv: .*{why}|history.csv: not a training history"):
+            read_history(path)
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"run": {"label_mode": "correct"}, "final_epoch": 3}))
+    with pytest.raises(FileContractError, match=r"summary.json: missing keys \['batches_per_epoch'"):
+        read_summary(summary)
+    summary.write_text('{"run": {"label_mode": "correct"')
+    with pytest.raises(FileContractError, match=r"summary.json: unreadable or truncated JSON"):
+        read_summary(summary)
+
+
+@pytest.fixture(scope="module")
+def diverging_problem(mnist5k_pool):
+    from genstudy.model import glorot_uniform_init
+
+    x, y, xt, yt = mnist5k_pool
+    return glorot_uniform_init([784, 16, 10], 0), x[:64], y[:64], xt[:50], yt[:50]
+
+
+def test_a_non_finite_loss_stops_training_naming_the_learning_rate(diverging_problem, tmp_path):
+    params0, x, y, xt, yt = diverging_problem
+    s = TrainSettings(learning_rate=float("nan"), batch_size=16, max_epochs=50, chunk_epochs=10)
+    with pytest.raises(TrainingDiverged, match=r"training loss became nan at epoch 1 with learning rate nan"):
+        train_to_targets(params0, x, y, xt, yt, s, state_path=tmp_path / "state.npz", log=lambda m: None)
+    assert not (tmp_path / "state.npz").exists()  # nothing that looks like progress
+
+
+def test_a_run_whose_weights_blow_up_is_marked_diverged(diverging_problem):
+    """Adam at learning rate 1000 'fits' with weights in the thousands: the loss even underflows
+    to 0, and nothing of the run can be trusted."""
+    params0, x, y, xt, yt = diverging_problem
+    blown = train_to_targets(params0, x, y, xt, yt, TrainSettings(learning_rate=1000.0, batch_size=16, max_epochs=20),
+                             log=lambda m: None)
+    assert "weights' norm grew" in divergence(blown.history, params0, blown.final_params)
+    normal = train_to_targets(params0, x, y, xt, yt, TrainSettings(batch_size=16, max_epochs=20), log=lambda m: None)
+    assert divergence(normal.history, params0, normal.final_params) is None
+    history = normal.history.copy()
+    history[5, 1] = 150 * history[0, 1]
+    assert "training loss grew" in divergence(history, params0, normal.final_params)
+
+
+@pytest.fixture()
+def tiny_copy(tiny_study, tmp_path):
+    """A copy of the finished tiny study (files and Snakemake's metadata) to damage."""
+    work = tmp_path / "copy"
+    shutil.copytree(tiny_study, work, symlinks=True)
+    return work
+
+
+@pytest.mark.parametrize("victim,rule", [
+    ("train/correct/h16-16/lr0.001/bs16/independent/n32/seed0/acc1.npz", "train"),
+    ("subsets/random/seed0/n64.npz", "make_subset"),
+    ("measures/random/h16-16/lr0.001/bs16/independent/n32/seed0/loss0.json", "measures"),
+    ("init/h16-16/seed0.npz", "init_weights"),
+])
+def test_deleting_an_intermediate_rebuilds_it(tiny_copy, victim, rule):
+    (tiny_copy / "results/tiny" / victim).unlink()
+    jobs = planned_jobs(run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=TINY_CONFIG))
+    assert jobs.get(rule) == 1, jobs
+
+
+def test_a_new_size_trains_only_the_new_runs(tiny_copy):
+    cfg = write_config(tiny_copy, TINY_CONFIG, sizes=[32, 48, 64])
+    jobs = planned_jobs(run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=cfg))
+    assert jobs["train"] == 2 and jobs["make_subset"] == 2 and "prepare_data" not in jobs  # 48, both label modes
