@@ -16,6 +16,10 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tensorflow: runs TensorFlow (mutation testing runs these apart)")
+
+
 def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):
     """Run the real workflow (this repository's Snakefile) in ``workdir``."""
     cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir)]
@@ -61,6 +65,22 @@ def tiny_params(seed=0, sizes=(8, 4, 3, 10)):
         if k.startswith("b"):
             p[k] = rng.normal(0, 0.3, p[k].shape).astype(np.float32)
     return {k: v.astype(np.float64) for k, v in p.items()}
+
+
+def finite_difference_hessian(params, x, y, h=1e-4):
+    """Dense Hessian of the mean numpy loss by central finite differences: no autodiff at all."""
+    from genstudy.model import cross_entropy, flatten, logits, unflatten
+
+    theta = flatten(params)
+    f = lambda t: cross_entropy(logits(unflatten(t, params), x), y).mean()  # noqa: E731
+    d = len(theta)
+    E = np.eye(d) * h
+    H = np.zeros((d, d))
+    for i in range(d):
+        for j in range(i, d):
+            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
+                                 - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
+    return H
 
 
 def tiny_data(seed=0, n=20, d=8, classes=10):

@@ -28,20 +28,20 @@ def test_split_is_deterministic_and_seeded():
 
 def test_label_modes_over_the_pool(mnist5k_pool):
     _, y, _, _ = mnist5k_pool
-    assert np.array_equal(make_labels(y, "correct", 0), y)
-    rnd = make_labels(y, "random", 0)
+    assert np.array_equal(make_labels(y, "correct", 0, 10), y)
+    rnd = make_labels(y, "random", 0, 10)
     assert abs((rnd == y).mean() - 0.10) < 0.02
     assert np.all(np.bincount(rnd, minlength=10) > 300)  # uniform, no lean towards one class
-    wrong = make_labels(y, "wrong", 0)
+    wrong = make_labels(y, "wrong", 0, 10)
     assert (wrong == y).mean() == 0.0
     assert np.all(np.bincount(wrong, minlength=10) > 300)
     for pct in (20, 50):
-        c = make_labels(y, f"corrupt{pct}", 0)
+        c = make_labels(y, f"corrupt{pct}", 0, 10)
         # replaced with prob p by a uniform class (which keeps the truth 1/10 of the time)
         expected_disagree = pct / 100 * 0.9
         assert abs((c != y).mean() - expected_disagree) < 0.03
-    assert not np.array_equal(make_labels(y, "random", 0), make_labels(y, "random", 1))
-    assert np.array_equal(make_labels(y, "random", 3), make_labels(y, "random", 3))
+    assert not np.array_equal(make_labels(y, "random", 0, 10), make_labels(y, "random", 1, 10))
+    assert np.array_equal(make_labels(y, "random", 3, 10), make_labels(y, "random", 3, 10))
 
 
 @pytest.mark.parametrize("mode", ["corrupt", "noisy", "corrupt101", "Random"])
@@ -53,8 +53,8 @@ def test_unknown_label_modes_are_rejected(mode):
 def test_subsets_are_nested_without_replacement_and_shared_across_label_modes(mnist5k_pool):
     x, y, _, _ = mnist5k_pool
     sizes = [128, 256, 512, 1024]
-    correct = dict(nested_subsets(x, y, "correct", 0, sizes))
-    rnd = dict(nested_subsets(x, y, "random", 0, sizes))
+    correct = dict(nested_subsets(x, y, "correct", 0, sizes, 10))
+    rnd = dict(nested_subsets(x, y, "random", 0, sizes, 10))
     for a, b in zip(sizes[:-1], sizes[1:]):
         assert np.array_equal(correct[b]["index"][:a], correct[a]["index"])
         assert np.array_equal(rnd[b]["y"][:a], rnd[a]["y"])  # labels fixed over the pool
@@ -100,6 +100,6 @@ def test_keras_mnist_cache_is_read_without_download(tmp_path, monkeypatch):
 
 def test_scale_rejects_wrong_shapes():
     with pytest.raises(DataError, match=r"expected images of shape \(N, 28, 28\) or \(N, 784\)"):
-        scale_images(np.zeros((3, 10)), image_shape=(28, 28))
+        scale_images(np.zeros((3, 10)), "images", image_shape=(28, 28))
     with pytest.raises(DataError, match="expected a non-empty array of images"):
-        scale_images(np.zeros((3, 2, 2, 2, 2)))
+        scale_images(np.zeros((3, 2, 2, 2, 2)), "images")

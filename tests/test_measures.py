@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import tiny_data, tiny_params
+from conftest import finite_difference_hessian, tiny_data, tiny_params
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.flatness import pacbayes_sigma
@@ -39,25 +39,18 @@ def numpy_loss(theta, params, x, y):
 
 @pytest.fixture(scope="module")
 def exact_hessian(tiny):
-    """Dense Hessian by central finite differences of the numpy loss (no autodiff at all)."""
     params, x, y, loss, theta = tiny
-    d, h = len(theta), 1e-4
-    E = np.eye(d) * h
-    f = lambda t: numpy_loss(t, params, x, y)  # noqa: E731
-    H = np.zeros((d, d))
-    for i in range(d):
-        for j in range(i, d):
-            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
-                                 - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
-    return H
+    return finite_difference_hessian(params, x, y)
 
 
+@pytest.mark.tensorflow
 def test_loss_matches_numpy(tiny):
     params, x, y, loss, theta = tiny
     assert loss.value(theta) == pytest.approx(numpy_loss(theta, params, x, y), rel=1e-12)
     assert loss.dim == 8 * 4 + 4 + 4 * 3 + 3 + 3 * 10 + 10
 
 
+@pytest.mark.tensorflow
 def test_idle_inputs_have_zero_gradient_and_curvature(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     idle = np.zeros_like(params["W1"], bool)
@@ -68,6 +61,7 @@ def test_idle_inputs_have_zero_gradient_and_curvature(tiny, exact_hessian):
     assert np.abs(exact_hessian[idle_flat]).max() < 1e-8
 
 
+@pytest.mark.tensorflow
 def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     rng = np.random.default_rng(0)
@@ -92,6 +86,7 @@ def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
     np.testing.assert_allclose(loss.hvp(theta, v), expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.tensorflow
 def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     exact = np.sort(np.linalg.eigvalsh(exact_hessian))[::-1][:5]
@@ -105,6 +100,7 @@ def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):
 
 
 
+@pytest.mark.tensorflow
 def test_slq_density_integrates_to_one_within_the_spectrum(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     nodes, weights = C.slq_density(lambda v: loss.hvp(theta, v), loss.dim, np.random.default_rng(3), runs=4, steps=30)
@@ -151,6 +147,7 @@ def test_norms_against_numpy_and_brute_force_paths():
     assert N.distance_to_init(params, p0) == pytest.approx(np.linalg.norm(diff))
 
 
+@pytest.mark.tensorflow
 def test_sharpness_is_nonnegative_and_grows_with_alpha(tiny):
     params, x, y, loss, theta = tiny
     vals = [C.sharpness(loss, theta, np.random.default_rng(4), alpha=a, steps=10, restarts=2)
@@ -186,6 +183,7 @@ def test_pacbayes_sigma_is_invariant_to_rescaling_and_grows_when_weights_outgrow
     assert s_eps < s_eps_up
 
 
+@pytest.mark.tensorflow
 def test_jacobian_norm_against_finite_differences():
     params = tiny_params(4, sizes=(6, 5, 4, 10))
     x, _ = tiny_data(4, n=5, d=6)
@@ -219,6 +217,7 @@ def test_measures_over_margin_are_empty_with_a_note_when_the_margin_is_negative(
     assert norms["l2_seed"] > 0 and norms["dist_init"] > 0
 
 
+@pytest.mark.tensorflow
 def test_exact_hessian_trace_equals_the_dense_hessians(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     exact = C.hessian_trace_exact(params, x)
@@ -228,6 +227,7 @@ def test_exact_hessian_trace_equals_the_dense_hessians(tiny, exact_hessian):
     assert C.hessian_trace_exact(params, x, batch=7) == pytest.approx(exact, rel=1e-12)  # batching is exact
 
 
+@pytest.mark.tensorflow
 def test_hutchinson_is_within_three_standard_errors_of_the_exact_trace(tiny):
     params, x, y, loss, theta = tiny
     exact = C.hessian_trace_exact(params, x)
@@ -238,6 +238,7 @@ def test_hutchinson_is_within_three_standard_errors_of_the_exact_trace(tiny):
         assert se < 0.02 * abs(est) or m == 400  # stops on the standard error, not on a lucky sample
 
 
+@pytest.mark.tensorflow
 def test_sharpness_reaches_the_best_vertex_of_the_box():
     """Exhaustive search over every vertex of the box of a 14-parameter network: the
     maximiser must come within 2 % of the best vertex (it may beat it inside the box)."""
@@ -255,6 +256,7 @@ def test_sharpness_reaches_the_best_vertex_of_the_box():
     assert vertex_sharpness > 0 and found >= 0.98 * vertex_sharpness
 
 
+@pytest.mark.tensorflow
 def test_unconverged_eigenvalues_are_left_empty_with_a_note(tiny):
     from genstudy.measures import MeasureSettings, checkpoint_measures
 
@@ -271,6 +273,7 @@ def test_unconverged_eigenvalues_are_left_empty_with_a_note(tiny):
     assert all(rec[f"hessian_eig_{i}"] is not None for i in (1, 2, 3)) and not any("converged" in n for n in notes)
 
 
+@pytest.mark.tensorflow
 def test_both_pacbayes_flatness_measures_are_recorded(tiny):
     from genstudy.measures import MeasureSettings, checkpoint_measures
 

@@ -5,13 +5,12 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import tiny_data, tiny_params
+from conftest import finite_difference_hessian, tiny_data, tiny_params
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.arrays import load_checkpoint, load_params, save_npz
 from genstudy.flatness import pacbayes_sigma
-from genstudy.model import (InputCompaction, cross_entropy, depth_of, flatten, logits, n_parameters, param_names,
-                            unflatten)
+from genstudy.model import InputCompaction, cross_entropy, depth_of, flatten, logits, n_parameters, param_names
 
 # (inputs, hidden…, classes): depth 1, 2 and 4
 ARCHITECTURES = {1: (6, 3), 2: (6, 4, 3), 4: (6, 3, 4, 2, 3)}
@@ -36,20 +35,6 @@ def network(depth):
         if min_abs_preactivation(params, x) > 5e-3:
             return params, x, y
     raise AssertionError("no kink-free tiny network found")
-
-
-def dense_hessian(params, x, y, h=1e-4):
-    """Central finite differences of the numpy loss: no autodiff at all."""
-    theta = flatten(params)
-    f = lambda t: cross_entropy(logits(unflatten(t, params), x), y).mean()  # noqa: E731
-    d = len(theta)
-    E = np.eye(d) * h
-    H = np.zeros((d, d))
-    for i in range(d):
-        for j in range(i, d):
-            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
-                                 - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
-    return H
 
 
 def brute_force_path_sum(params, per_edge):
@@ -81,10 +66,11 @@ def test_norm_measures_of_any_depth_against_brute_force(depth):
     np.testing.assert_allclose(N.margins(params, x, y), m)
 
 
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("depth", sorted(ARCHITECTURES))
 def test_curvature_of_any_depth_against_a_dense_hessian(depth):
     params, x, y = network(depth)
-    H = dense_hessian(params, x, y)
+    H = finite_difference_hessian(params, x, y)
     loss = C.TrainingLoss(params, x, y)
     theta = flatten(params)
     assert loss.dim == n_parameters(ARCHITECTURES[depth]) == len(theta)
@@ -104,6 +90,7 @@ def test_curvature_of_any_depth_against_a_dense_hessian(depth):
         assert (loss.value(theta + rng.uniform(-bound, bound)) - base) / (1 + base) <= s + 1e-12
 
 
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("depth", sorted(ARCHITECTURES))
 def test_jacobian_and_flatness_of_any_depth(depth):
     params, x, _ = network(depth)

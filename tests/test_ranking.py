@@ -79,6 +79,10 @@ def test_granulated_psi_averages_tau_over_one_axis_slices():
     assert (psi_mode, n_mode) == (pytest.approx(1.0), 3)
     g = granulated_kendall(t, ["size", "label_mode"]).set_index(["measure", "form", "axis"])
     assert g.loc[("l2_seed", "raw", "Psi"), "value"] == pytest.approx(0.5)
+    # a measure of the label mode alone orders nothing across sizes: ψ_size = 0, so Ψ is halved
+    noise = (t.label_mode == "random").astype(float)
+    assert granulated_psi(t, noise, err, "size", ["size", "label_mode"]) == (0.0, 2)
+    assert granulated_psi(t, noise, err, "label_mode", ["size", "label_mode"]) == (pytest.approx(1.0), 3)
 
 
 def test_cmi_is_one_for_a_perfect_measure_and_zero_for_one_explained_by_an_axis():

@@ -33,6 +33,13 @@ def test_schema_pattern_and_parser_agree(name, valid):
             parse_label_mode(name)
 
 
+def test_an_unknown_label_mode_is_told_the_valid_ones():
+    with pytest.raises(ValueError) as err:
+        parse_label_mode("noisy")
+    assert str(err.value) == ("unknown label mode 'noisy': use one of correct, random, wrong, "
+                              "corruptNN (NN = 0..100)")
+
+
 def test_label_noise_of_every_mode():
     assert [label_noise(m) for m in ("correct", "corrupt0", "corrupt35", "corrupt100", "random", "wrong")] == [
         0.0, 0.0, 0.35, 1.0, 1.0, 1.0]

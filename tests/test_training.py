@@ -4,6 +4,8 @@ import pytest
 from genstudy.model import cross_entropy, glorot_uniform_init, logits
 from genstudy.training import TrainSettings, train_to_targets
 
+pytestmark = pytest.mark.tensorflow
+
 
 @pytest.fixture(scope="module")
 def problem(mnist5k_pool):

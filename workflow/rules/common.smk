@@ -248,6 +248,7 @@ def axis_figures():
 
 
 def all_outputs():
-    tables = [f"{R}/tables/{t}.csv" for t in ("training", "measures", "rank_correlation", "granulated_kendall")]
+    tables = [f"{R}/tables/{t}.{ext}" for t in ("training", "measures", "rank_correlation", "granulated_kendall")
+              for ext in ("csv", "html")]
     data = [f"{R}/data/{f}" for f in ("pool.npz", "test.npz", "dataset.json")]
     return tables + figure_paths() + data + run_outputs()

@@ -1,3 +1,4 @@
+# Each table is written as CSV (for tools) and as an HTML page that the report shows inline.
 rule training_table:
     input:
         summaries=for_runs(f"{RUN}/summary.json"),
@@ -5,8 +6,9 @@ rule training_table:
         checkpoints=[p for c in CHECKPOINTS for p in for_runs(f"{RUN}/{c}.npz")],
         info=f"{R}/data/dataset.json",
     output:
-        report(
-            f"{R}/tables/training.csv",
+        csv=f"{R}/tables/training.csv",
+        html=report(
+            f"{R}/tables/training.html",
             caption="../report/training_table.rst",
             category="4. Tables",
             labels={"table": "training runs"},
@@ -27,8 +29,9 @@ rule measures_table:
         training=f"{R}/tables/training.csv",
         measures=[p for c in CHECKPOINTS for p in for_runs(f"{MEASURED}/{c}.json")],
     output:
-        report(
-            f"{R}/tables/measures.csv",
+        csv=f"{R}/tables/measures.csv",
+        html=report(
+            f"{R}/tables/measures.html",
             caption="../report/measures_table.rst",
             category="4. Tables",
             labels={"table": "complexity measures"},
@@ -48,14 +51,16 @@ rule ranking:
     input:
         f"{R}/tables/measures.csv",
     output:
-        tau=report(
-            f"{R}/tables/rank_correlation.csv",
+        tau=f"{R}/tables/rank_correlation.csv",
+        psi=f"{R}/tables/granulated_kendall.csv",
+        tau_html=report(
+            f"{R}/tables/rank_correlation.html",
             caption="../report/rank_correlation_table.rst",
             category="4. Tables",
             labels={"table": "Kendall τ per scope"},
         ),
-        psi=report(
-            f"{R}/tables/granulated_kendall.csv",
+        psi_html=report(
+            f"{R}/tables/granulated_kendall.html",
             caption="../report/granulated_kendall_table.rst",
             category="4. Tables",
             labels={"table": "granulated Kendall ψ, Ψ and CMI"},

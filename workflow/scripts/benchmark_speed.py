@@ -152,7 +152,7 @@ def measures_s(params0, x, y, x_test, y_test, reps: int) -> dict:
 
 def by_size(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
     results = {}
-    for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.sizes):
+    for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.sizes, 10):
         x, y = sub["x"], sub["y"]
         r = {
             "keras_fit_ms_per_epoch": keras_fit_ms(tf, params0, x, y, x_test, y_test, args.epochs, args.reps),
@@ -173,7 +173,7 @@ def by_size(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
 def by_n(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
     """The workflow's ms/epoch at growing n and a linear fit, for the cost model."""
     scaling = {}
-    for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.scaling_sizes):
+    for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.scaling_sizes, 10):
         scaling[str(n)] = workflow_ms(tf, params0, sub["x"], sub["y"], x_test, y_test, 20, 3)
     slope, intercept = np.polyfit(np.array([int(k) for k in scaling], float), np.array(list(scaling.values())), 1)
     return {"workflow_ms_per_epoch": scaling,
@@ -183,7 +183,7 @@ def by_n(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
 def by_width(tf, args, x_pool, y_pool, x_test, y_test) -> dict:
     """ms/epoch of the workflow and of the pruned compute floor against the hidden width
     (two hidden layers), side by side at one n; the presets' costs come from it."""
-    (n, sub), = nested_subsets(x_pool, y_pool, "correct", 0, [args.width_size])
+    (n, sub), = nested_subsets(x_pool, y_pool, "correct", 0, [args.width_size], 10)
     out = {}
     for width in args.widths:
         params0 = glorot_uniform_init([784, width, width, 10], 0)

@@ -190,19 +190,19 @@ def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
     """Refuse a network whose train or measures job would not fit, naming model.hidden and
     the memory its jobs would ask for (``resources.job_resources``, what the rules request)."""
     from . import resources
-    from .study import architectures
+    from .study import architectures, n_parameters
 
     n = max(config["sizes"])
     for arch in architectures(config["model"]["hidden"]):
         need = {rule: resources.job_resources(rule, n, list(arch), 1, config, shape)["mem_mb"]
                 for rule in ("train", "measures")}
         job, mb = max(need.items(), key=lambda kv: kv[1])
+        n_params = n_parameters([shape["n_features"], *arch, shape["n_classes"] or 10])
         if mb > limit_mb:
-            n_params = resources.n_parameters([shape["n_features"], *arch, shape["n_classes"] or 10])
             raise ConfigError(f"model.hidden: {list(arch)} ({n_params:,} parameters) needs about {mb / 1024:.1f} GiB "
                               f"in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB allowed "
                               "(max_job_memory_gb; by default this machine's memory)")
-        if config["measures"]["top_k"] > resources.n_parameters([shape["n_features"], *arch, shape["n_classes"] or 10]):
+        if config["measures"]["top_k"] > n_params:
             raise ConfigError(f"measures.top_k ({config['measures']['top_k']}) exceeds the number of parameters of "
                               f"model.hidden {list(arch)}")
 

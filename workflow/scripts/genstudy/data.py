@@ -18,7 +18,7 @@ from .seeds import STREAM_LABELS, STREAM_PERMUTATION, STREAM_SPLIT, rng_for
 DataError = DatasetError
 
 
-def scale_images(x, source: str = "images", image_shape: tuple | None = None) -> np.ndarray:
+def scale_images(x, source: str, image_shape: tuple | None = None) -> np.ndarray:
     """Images (N, H, W), (N, H, W, C) or (N, D) as (N, D) float32 in [0, 1].
 
     Pixel values in [0, 255] are divided by 255; values already in [0, 1] are kept.
@@ -126,7 +126,7 @@ def stratified_split(y: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarr
     return np.flatnonzero(pool_mask), test_idx
 
 
-def prepare_pool_and_test(dataset: str, test_size: int, seed: int = 0):
+def prepare_pool_and_test(dataset: str, test_size: int, seed: int):
     """(x_pool, y_pool, x_test, y_test, splits) : the training pool and the fixed test set.
 
     mnist5k: a stratified split of the 5,000 digits. Official splits: the whole
@@ -144,7 +144,7 @@ def prepare_pool_and_test(dataset: str, test_size: int, seed: int = 0):
     return s.x_train, s.y_train, x_test, y_test, s
 
 
-def make_labels(y_true: np.ndarray, mode: str, seed: int, n_classes: int = 10) -> np.ndarray:
+def make_labels(y_true: np.ndarray, mode: str, seed: int, n_classes: int) -> np.ndarray:
     """Labels trained on for every example of the pool (see ``labels.LABEL_MODES``)."""
     return draw_labels(np.asarray(y_true, dtype=np.int64), mode, rng_for(seed, STREAM_LABELS), n_classes)
 
@@ -154,7 +154,7 @@ def subset_order(pool_size: int, seed: int) -> np.ndarray:
     return rng_for(seed, STREAM_PERMUTATION).permutation(pool_size)
 
 
-def subset(x_pool, y_pool_true, label_mode: str, seed: int, size: int, n_classes: int = 10) -> dict:
+def subset(x_pool, y_pool_true, label_mode: str, seed: int, size: int, n_classes: int) -> dict:
     """The subset contract (x, y, y_true, index) of one size: the first ``size`` entries of
     the seed's permutation, with the mode's labels drawn once over the whole pool."""
     order = subset_order(len(x_pool), seed)
@@ -165,7 +165,7 @@ def subset(x_pool, y_pool_true, label_mode: str, seed: int, size: int, n_classes
     return dict(x=x_pool[idx].astype(np.float32), y=labels[idx], y_true=y_pool_true[idx], index=idx)
 
 
-def nested_subsets(x_pool, y_pool_true, label_mode: str, seed: int, sizes, n_classes: int = 10):
+def nested_subsets(x_pool, y_pool_true, label_mode: str, seed: int, sizes, n_classes: int):
     """Yield (size, subset) for each size; the subsets are nested prefixes of one permutation."""
     for n in sizes:
         yield n, subset(x_pool, y_pool_true, label_mode, seed, n, n_classes)

@@ -50,14 +50,15 @@ class LabelMode:
     pattern: str  # full-match regex of the mode's name; named groups feed draw and noise
     draw: Callable  # (y_true int array, numpy Generator, n_classes, match) -> labels
     noise: Callable  # match -> fraction of labels drawn independently of the image
-    example: str  # a valid name, for messages and docs
+    example: str  # a valid name, for tests and docs
+    usage: str  # how messages name the mode
 
 
 LABEL_MODES = (
-    LabelMode("correct", _correct, lambda m: 0.0, "correct"),
-    LabelMode("random", _random, lambda m: 1.0, "random"),
-    LabelMode("wrong", _wrong, lambda m: 1.0, "wrong"),
-    LabelMode(r"corrupt(?P<pct>100|[1-9]?[0-9])", _corrupt, _percent, "corrupt20"),
+    LabelMode("correct", _correct, lambda m: 0.0, "correct", "correct"),
+    LabelMode("random", _random, lambda m: 1.0, "random", "random"),
+    LabelMode("wrong", _wrong, lambda m: 1.0, "wrong", "wrong"),
+    LabelMode(r"corrupt(?P<pct>100|[1-9]?[0-9])", _corrupt, _percent, "corrupt20", "corruptNN (NN = 0..100)"),
 )
 
 # Alternatives without named groups: usable as a Snakemake wildcard constraint and in JSON Schema.
@@ -70,8 +71,7 @@ def parse_label_mode(name: str):
         match = re.fullmatch(mode.pattern, str(name))
         if match:
             return mode, match
-    valid = ", ".join(m.example if m.example == m.pattern else f"{m.pattern} (e.g. {m.example})" for m in LABEL_MODES)
-    raise ValueError(f"unknown label mode {name!r}: use one of {valid}")
+    raise ValueError(f"unknown label mode {name!r}: use one of {', '.join(m.usage for m in LABEL_MODES)}")
 
 
 def label_noise(name: str) -> float:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .seeds import STREAM_INIT, rng_for
+from .study import n_parameters  # noqa: F401  (the network's size, re-exported beside the network)
 
 
 def param_names(depth: int) -> tuple[str, ...]:
@@ -35,11 +36,6 @@ def ordered(params: dict) -> list:
 
 def layer_sizes(n_inputs: int, hidden, n_classes: int) -> list[int]:
     return [int(n_inputs), *map(int, hidden), int(n_classes)]
-
-
-def n_parameters(sizes) -> int:
-    """Weights and biases of the MLP with these layer sizes."""
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def glorot_uniform_init(sizes, seed: int) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ QUANTITIES = {
     "test_error": ("test error (1 − test accuracy)", "linear"),
     "train_loss": ("training loss (exact, whole subset)", "log"),
     "test_loss": ("test loss", "log"),
-    "l2_seed": ("L2 = 4·∏ ‖W_i‖²_F  (the original's measure)", "log"),
+    "l2_seed": (r"L2 = $4\prod_i\|W_i\|_F^2$ (the original's)", "log"),
     "epoch": ("epochs to the checkpoint", "log"),
     "updates": ("optimiser updates to the checkpoint", "log"),
 }
@@ -93,10 +93,12 @@ def draw_series(ax, df: pd.DataFrame, x: str, column: str, key, i: int, label: s
 def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float | None = None) -> None:
     label, scale = label_and_scale(column)
     if scale == "log" and ax.has_data():
-        low = min((line.get_ydata().min() for line in ax.get_lines() if len(line.get_ydata())), default=1.0)
+        data = [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
+        low, high = min((d.min() for d in data), default=1.0), max((d.max() for d in data), default=1.0)
         ax.set_yscale("log" if low > 0 else "symlog")
-        if low > 0:  # ticks at 1, 2 and 5 of each decade: every panel keeps a few labels
-            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        if low > 0:  # a few labelled ticks in every panel: 1, 2, 5 of each decade over a short range
+            subs = (1.0,) if high / low > 1e3 else (1.0, 2.0, 5.0)
+            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
         ax.yaxis.set_major_formatter(PLAIN)
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if column == "test_error":
@@ -107,6 +109,7 @@ def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float 
                         fontsize=8)
     if log_x:
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(PLAIN)
     ax.set_ylabel(label)
     ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3)
@@ -140,10 +143,10 @@ def finish(fig, path, title: str, notes: list[str], handles_from=None, legend_co
     plt.close(fig)
 
 
-def aggregation_note(table: pd.DataFrame, point: list[str], axes: list[str]) -> str:
+def aggregation_note(table: pd.DataFrame, point: list[str], axes: list[str], shown: list[str] | None = None) -> str:
     """What a point is the mean of: the runs sharing the ``point`` columns (seeds, and the
-    study's axes the figure does not show)."""
-    hidden = [a for a in axes if a not in point]
+    study's axes the figure does not show: not in ``shown``, which defaults to ``point``)."""
+    hidden = [a for a in axes if a not in (shown or point)]
     over = "seeds" + (f" and {', '.join(hidden)}" if hidden else "")
     band = ", band = min–max" if table.groupby(point).size().max() > 1 else ""
     return f"Lines: mean over {over}{band}. Hollow: not reached by max_epochs (final weights shown)."
@@ -210,7 +213,7 @@ def plot_against_axis(table: pd.DataFrame, axis: str, path, axes: list[str], tar
                         label=f"n = {key}" if series == "size" else str(key))
         log_x = numeric and axis in ("width", "learning_rate", "batch_size") and table[x].min() > 0
         style_axis(ax, column, AXIS_LABELS.get(axis, axis), log_x=log_x, chance=1 - 1 / n_classes)
-    notes = [aggregation_note(table, [x, series], axes), CHECKPOINT_NOTE.format(target=target)]
+    notes = [aggregation_note(table, [x, series], axes, shown=[axis, series]), CHECKPOINT_NOTE.format(target=target)]
     finish(fig, path, f"At {checkpoint}: test error and complexity against {AXIS_LABELS.get(axis, axis)}", notes,
            handles_from=panels[0])
 
@@ -233,13 +236,13 @@ def plot_spectral_density(densities: dict, title: str, path) -> None:
     grid_ = np.linspace(lo - 0.03 * span, hi + 0.03 * span, 3000)
     width = 0.01 * span
     fig, ax = plt.subplots(figsize=(9, 4.2))
-    floor = np.inf
+    peak = 0.0
     for i, (mode, (nodes, weights)) in enumerate(pooled.items()):
         dens = broadened_density(nodes, weights, grid_, width)
-        floor = min(floor, dens.max() * 1e-7)
+        peak = max(peak, dens.max())
         ax.semilogy(grid_, np.maximum(dens, 1e-300), color=color(mode, i),
                     label=f"{mode} labels (largest Ritz value {nodes[weights > 0].max():.3g})")
-    ax.set_ylim(bottom=floor)
+    ax.set_ylim(peak * 1e-7, peak * 5)  # seven decades below the peak: the outliers' mass shows
     ax.set_xlabel("eigenvalue λ of the Hessian of the training loss")
     ax.set_ylabel("spectral density")
     ax.grid(alpha=0.3)
@@ -310,7 +313,7 @@ def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
 def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path, target: float) -> None:
     """The original's published arrays beside its protocol re-run here and the independent one."""
     quantities = [("acc1", "epoch", "epochs to acc1"), ("loss0", "epoch", "epochs to loss0"),
-                  ("loss0", "l2_seed", "L2 = 4·∏ ‖W_i‖²_F at loss0")]
+                  ("loss0", "l2_seed", r"L2 = $4\prod_i\|W_i\|_F^2$ at loss0")]
     fig, panels = grid(len(quantities), 3, width=4.6, height=3.6)
     for ax, (ckpt, column, label) in zip(panels, quantities):
         for i, mode in enumerate(m for m in ("correct", "random") if m in set(table["label_mode"])):

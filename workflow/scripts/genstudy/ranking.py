@@ -98,7 +98,8 @@ def rank_correlations(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def granulated_psi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: str, axes: list[str]):
-    """(ψ of ``axis``, number of slices): mean τ over the slices where only ``axis`` (and the seed) varies."""
+    """(ψ of ``axis``, number of slices): mean τ over the slices where only ``axis`` (and the seed)
+    varies. A measure constant within a slice orders nothing there: that slice counts as τ = 0."""
     others = [a for a in axes if a != axis]
     key = others[0] if len(others) == 1 else others
     groups = sub.groupby(key, dropna=False, sort=False).groups if others else {(): sub.index}
@@ -107,8 +108,7 @@ def granulated_psi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: s
         if sub.loc[idx, axis].nunique() > 1:
             # a slice of a two-valued axis with one seed is two runs: τ is then ±1, as in Jiang et al.
             tau, _, _ = kendall(values.loc[idx], err.loc[idx], min_n=2)
-            if np.isfinite(tau):
-                taus.append(tau)
+            taus.append(tau if np.isfinite(tau) else 0.0)
     return (float(np.mean(taus)) if taus else np.nan), len(taus)
 
 

@@ -45,36 +45,36 @@ class Column:
 
 MEASURES = (
     # norms of the weights
-    Column("l2_seed", "complexity", "norm", "4·∏ ‖W_i‖_F² (the original's L2)", adjust="log"),
-    Column("dist_init", "complexity", "norm", "‖w − w₀‖₂ (distance to init.)"),
-    Column("fro_{i}", "diagnostic", "norm", "‖W_i‖_F", adjust=""),
-    Column("spec_{i}", "diagnostic", "norm", "‖W_i‖₂", adjust=""),
+    Column("l2_seed", "complexity", "norm", r"$4\prod_i\|W_i\|_F^2$ (the original's L2)", adjust="log"),
+    Column("dist_init", "complexity", "norm", r"$\|w - w_0\|_2$ (distance to init.)"),
+    Column("fro_{i}", "diagnostic", "norm", r"$\|W_i\|_F$", adjust=""),
+    Column("spec_{i}", "diagnostic", "norm", r"$\|W_i\|_2$", adjust=""),
     # norms over the margin γ (Neyshabur et al. 2017, arXiv 1706.08947)
-    Column("inverse_margin", "complexity", "margin-normalised", "1/γ²"),
-    Column("l2_margin", "complexity", "margin-normalised", "∏ 4‖W_i‖_F² / γ²", adjust="log"),
-    Column("spec_margin", "complexity", "margin-normalised", "∏ h_i‖W_i‖₂² / γ²", adjust="log"),
-    Column("l1_path_margin", "complexity", "margin-normalised", "ℓ1-path² / γ²"),
-    Column("l2_path_margin", "complexity", "margin-normalised", "ℓ2-path / γ²"),
-    Column("margin", "diagnostic", "margin-normalised", "γ (margin percentile)", adjust=""),
+    Column("inverse_margin", "complexity", "margin-normalised", r"$1/\gamma^2$"),
+    Column("l2_margin", "complexity", "margin-normalised", r"$\prod_i 4\|W_i\|_F^2\,/\,\gamma^2$", adjust="log"),
+    Column("spec_margin", "complexity", "margin-normalised", r"$\prod_i h_i\|W_i\|_2^2\,/\,\gamma^2$", adjust="log"),
+    Column("l1_path_margin", "complexity", "margin-normalised", r"$\ell_1$-path$^2/\gamma^2$"),
+    Column("l2_path_margin", "complexity", "margin-normalised", r"$\ell_2$-path$/\gamma^2$"),
+    Column("margin", "diagnostic", "margin-normalised", r"$\gamma$ (margin percentile)", adjust=""),
     # curvature of the training loss
-    Column("hessian_eig_1", "complexity", "curvature", "λ_max of the Hessian"),
-    Column("hessian_eig_{i}", "diagnostic", "curvature", "λ_i of the Hessian", adjust=""),
+    Column("hessian_eig_1", "complexity", "curvature", r"$\lambda_{\max}$ of the Hessian"),
+    Column("hessian_eig_{i}", "diagnostic", "curvature", r"$\lambda_i$ of the Hessian", adjust=""),
     Column("hessian_eig_steps", "diagnostic", "curvature", "Lanczos steps for the top eigenvalues", adjust=""),
-    Column("hessian_trace", "complexity", "curvature", "tr H (exact)"),
-    Column("hessian_trace_hutchinson", "diagnostic", "curvature", "tr H (Hutchinson)", adjust=""),
+    Column("hessian_trace", "complexity", "curvature", r"tr $H$ (exact)"),
+    Column("hessian_trace_hutchinson", "diagnostic", "curvature", r"tr $H$ (Hutchinson)", adjust=""),
     Column("hessian_trace_hutchinson_se", "diagnostic", "curvature", "Hutchinson's standard error", adjust=""),
     Column("hessian_trace_hutchinson_vectors", "diagnostic", "curvature", "Hutchinson's vectors", adjust=""),
     # flatness (Keskar et al. 2017; Jiang et al. 2019)
     Column("sharpness", "complexity", "flatness", "sharpness (α-box)"),
-    Column("pacbayes_flatness", "complexity", "flatness", "1/σ² (PAC-Bayes)"),
-    Column("pacbayes_mag_flatness", "complexity", "flatness", "1/σ'² (magnitude-aware)"),
-    Column("pacbayes_sigma", "diagnostic", "flatness", "σ (PAC-Bayes)", adjust=""),
-    Column("pacbayes_mag_sigma", "diagnostic", "flatness", "σ' (magnitude-aware)", adjust=""),
+    Column("pacbayes_flatness", "complexity", "flatness", r"$1/\sigma^2$ (PAC-Bayes)"),
+    Column("pacbayes_mag_flatness", "complexity", "flatness", r"$1/\sigma'^2$ (magnitude-aware)"),
+    Column("pacbayes_sigma", "diagnostic", "flatness", r"$\sigma$ (PAC-Bayes)", adjust=""),
+    Column("pacbayes_mag_sigma", "diagnostic", "flatness", r"$\sigma'$ (magnitude-aware)", adjust=""),
     # sensitivity of the output to the input (Novak et al. 2018, arXiv 1802.08760)
-    Column("jacobian_fro", "complexity", "sensitivity", "‖∂softmax/∂x‖_F"),
+    Column("jacobian_fro", "complexity", "sensitivity", r"$\|\partial\,\mathrm{softmax}/\partial x\|_F$"),
     # baselines: what a measure must beat
     Column("baseline_label_noise", "baseline", "baseline", "label noise (0 / NN% / 1)"),
-    Column("baseline_inverse_m", "baseline", "baseline", "1/m"),
+    Column("baseline_inverse_m", "baseline", "baseline", r"$1/m$"),
     Column("baseline_updates", "baseline", "baseline", "optimiser updates"),
 )
 

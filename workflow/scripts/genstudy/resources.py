@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import math
 
+from .study import n_parameters
+
 TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
 SECONDS_PER_EXAMPLE_PARAM = 5e-11  # one epoch's updates and exact evaluation, per example and parameter
 STARTUP_S = 30  # TensorFlow import and XLA compilation
 HEADROOM = 10  # runtime requested / runtime expected
-
-
-def n_parameters(sizes) -> int:
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 def train_memory_mb(n: int, n_test: int, n_features: int, sizes) -> float:

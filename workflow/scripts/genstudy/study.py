@@ -70,12 +70,17 @@ def runs(config: dict) -> list[Run]:
         as_list(train["batch_size"]), as_list(train["protocol"]), config["sizes"], config["seeds"])]
 
 
+def n_parameters(sizes) -> int:
+    """Weights and biases of the MLP with layer sizes ``sizes`` (inputs, hidden…, classes)."""
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
 def arch_columns(arch, n_inputs: int, n_classes: int) -> dict:
     """Table columns of an architecture: depth (Dense layers), width (when all hidden
     layers have the same width, else None) and the number of parameters."""
     sizes = [n_inputs, *arch, n_classes]
     return {"depth": len(arch) + 1, "width": arch[0] if len(set(arch)) == 1 else None,
-            "n_params": sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))}
+            "n_params": n_parameters(sizes)}
 
 
 def varying_axes(config: dict) -> list[str]:

@@ -74,3 +74,24 @@ def read_training(path) -> pd.DataFrame:
     if list(t.columns) != list(TRAINING_COLUMNS):
         raise FileContractError(f"{path}: columns {list(t.columns)} are not the training table's")
     return t
+
+
+def html_view(table: pd.DataFrame, title: str, csv_name: str) -> str:
+    """A table as a page the report shows inline: numbers to 4 significant digits, the header
+    kept in view, and the full-precision CSV embedded as a download link."""
+    import base64
+    import html
+
+    csv = base64.b64encode(table.to_csv(index=False).encode()).decode()
+    body = table.to_html(index=False, na_rep="", border=0, classes="t",
+                         float_format=lambda v: f"{v:.4g}", escape=True)
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>
+body {{ font: 13px system-ui, sans-serif; margin: 0.5em; color: #111; }}
+table.t {{ border-collapse: collapse; }}
+table.t th {{ position: sticky; top: 0; background: #e8edf3; text-align: right; padding: 3px 6px; }}
+table.t td {{ text-align: right; padding: 2px 6px; border-bottom: 1px solid #eee; white-space: nowrap; }}
+table.t tr:hover td {{ background: #f5f8fc; }}
+</style></head><body><p><b>{html.escape(title)}</b> — {len(table)} rows, {len(table.columns)} columns.
+<a download="{csv_name}" href="data:text/csv;base64,{csv}">Download {csv_name}</a> (full precision)</p>
+{body}</body></html>
+"""

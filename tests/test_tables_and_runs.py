@@ -1,0 +1,164 @@
+"""The file layer of a run and the tables, on synthetic runs: what is written is what is read."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, tiny_params
+from genstudy.arrays import FileContractError, save_json
+from genstudy.config import ConfigError, check_config, dataset_shape
+from genstudy.resources import job_resources
+from genstudy.runs import TRAINING_COLUMNS, read_history, run_rows, write_training_outputs
+from genstudy.tables import RUN_KEYS, html_view, join_measures, read_measure_records
+from genstudy.training import TrainResult, TrainSettings
+
+DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())
+SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+
+
+def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
+    """A run's files written by write_training_outputs from a hand-made result."""
+    p0 = {k: v.astype(np.float32) for k, v in tiny_params(0, (6, 4, 3)).items()}
+    p1 = {k: v * 1.5 for k, v in p0.items()}
+    history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 0.5, 0.8, 0.9, 0.5], [2, 0.2, 1.0, 0.8, 0.6],
+                        [3, 0.05, 1.0, 0.85, 0.55]])
+    result = TrainResult(history=history, final_params=p1, final_epoch=3, acc1_epoch=2, acc1_params=p0,
+                         loss0_epoch=3 if reached_loss0 else None, batches_per_epoch=2,
+                         optimizer={"m_W1": np.zeros((6, 4)), "step": np.array(6)})
+    run_dir = tmp_path / f"{label_mode}-{size}"
+    outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "loss0", "final", "optimizer")}
+    outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
+    run = {"label_mode": label_mode, "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
+           "protocol": "independent", "size": size, "seed": 0}
+    settings = TrainSettings(target_loss=0.1, max_epochs=3)
+    write_training_outputs(result, settings, outputs, run, "subsets/x.npz", p0, log=lambda m: None)
+    return run_dir, p0, p1, history
+
+
+def test_a_run_s_files_round_trip_into_table_rows(tmp_path):
+    run_dir, p0, p1, history = fake_run(tmp_path)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["acc1"] == {"reached": True, "epoch": 2} and summary["loss0"] == {"reached": True, "epoch": 3}
+    assert summary["final_epoch"] == 3 and summary["diverged"] is False and summary["subset_file"] == "subsets/x.npz"
+    assert list(read_history(run_dir / "history.csv")) == [0, 1, 2, 3]
+    rows = run_rows(run_dir, n_inputs=6, n_classes=3)
+    assert [r["checkpoint"] for r in rows] == ["acc1", "loss0"]
+    acc1, loss0 = rows
+    assert set(acc1) == set(TRAINING_COLUMNS)
+    assert (acc1["epoch"], acc1["updates"], acc1["train_acc"], acc1["test_acc"]) == (2, 4, 1.0, 0.6)
+    assert loss0["epoch"] == 3 and loss0["test_loss"] == 0.85 and loss0["gen_gap"] == pytest.approx(1.0 - 0.55)
+    assert acc1["hidden"] == "4" and acc1["depth"] == 2 and acc1["width"] == 4 and acc1["n_params"] == 6 * 4 + 4 + 4 * 3 + 3
+    assert acc1["l2_seed"] == pytest.approx(4 * np.prod([np.sum(p0[k].astype(np.float64) ** 2) for k in ("W1", "W2")]))
+    assert loss0["checkpoint_file"].endswith("loss0.npz") and loss0["subset_file"] == "subsets/x.npz"
+    with np.load(run_dir / "loss0.npz") as f:
+        assert int(f["epoch"]) == 3 and bool(f["reached"]) and np.array_equal(f["W1"], p1["W1"])
+
+
+def test_an_unreached_checkpoint_describes_the_final_weights(tmp_path):
+    run_dir, p0, p1, _ = fake_run(tmp_path, reached_loss0=False)
+    _, loss0 = run_rows(run_dir, 6, 3)
+    assert loss0["reached"] is False and loss0["epoch"] == 3
+    with np.load(run_dir / "loss0.npz") as f:
+        assert not bool(f["reached"]) and np.array_equal(f["W1"], p1["W1"])
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["loss0"] == {"reached": False, "epoch": None}
+
+
+def measure_record(run, checkpoint, **measures):
+    base = {"l2_seed": 4.0, "dist_init": 1.0, "fro_1": 1.0, "fro_2": 1.0, "spec_1": 1.0, "spec_2": 1.0,
+            "margin": 2.0, "inverse_margin": 0.25, "l2_margin": 16.0, "spec_margin": 1.0, "l1_path_margin": 4.0,
+            "l2_path_margin": 9.0, "hessian_eig_1": 0.5, "hessian_eig_2": None, "hessian_eig_steps": 5,
+            "hessian_trace": 4.0, "hessian_trace_hutchinson": 4.1, "hessian_trace_hutchinson_se": 0.1,
+            "hessian_trace_hutchinson_vectors": 10, "sharpness": -0.0, "pacbayes_flatness": 100.0,
+            "pacbayes_mag_flatness": 2.0, "pacbayes_sigma": 0.1, "pacbayes_mag_sigma": 0.7, "jacobian_fro": 0.3}
+    return {"run": run, "checkpoint": checkpoint, "measures": {**base, **measures}}
+
+
+def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_path):
+    rows, paths = [], []
+    for mode, size in (("correct", 32), ("random", 64)):
+        run_dir, *_ = fake_run(tmp_path, mode, size)
+        rows += run_rows(run_dir, 6, 3)
+        for ckpt in ("acc1", "loss0"):
+            run = {"label_mode": mode, "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
+                   "protocol": "independent", "size": size, "seed": 0}
+            path = tmp_path / f"{mode}-{size}-{ckpt}.json"
+            save_json(path, measure_record(run, ckpt, hessian_trace=float(size), l2_margin=-1.0 if mode == "random"
+                                           else 16.0))
+            paths.append(path)
+    training = pd.DataFrame(rows, columns=TRAINING_COLUMNS)
+    table = join_measures(training, read_measure_records(paths))
+    assert list(table.columns[: len(TRAINING_COLUMNS)]) == list(TRAINING_COLUMNS) and len(table) == 4
+    assert list(table.label_mode) == ["correct", "correct", "random", "random"]  # training.csv's order
+    assert (table.baseline_label_noise == [0, 0, 1, 1]).all() and np.allclose(table.baseline_inverse_m, 1 / table["size"])
+    assert (table.baseline_updates == table.updates).all()
+    assert np.allclose(table.hessian_trace_adj, np.sqrt(table.hessian_trace / table["size"]))
+    assert table.l2_margin_adj.iloc[0] == pytest.approx(0.5 * (math.log(16.0) - math.log(32)))
+    assert table.l2_margin_adj.iloc[2:].isna().all()  # a log-measure of a negative value is undefined
+    assert "hessian_eig_2_adj" not in table and "margin_adj" not in table and table.hessian_eig_2.isna().all()
+    assert table.sharpness_adj.iloc[0] == 0.0
+    page = html_view(table, "Complexity measures", "measures.csv")
+    assert page.count("<tr") == 5 and "Download measures.csv" in page and "data:text/csv;base64," in page
+    with pytest.raises(FileContractError, match=r"no measures for rows"):
+        join_measures(pd.concat([training, training.assign(seed=1)]), read_measure_records(paths))
+
+
+def test_a_measures_record_with_an_undeclared_key_is_refused(tmp_path):
+    run = {"label_mode": "correct", "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
+           "protocol": "independent", "size": 32, "seed": 0}
+    save_json(tmp_path / "m.json", measure_record(run, "acc1", made_up=1.0))
+    with pytest.raises(FileContractError, match=r"m.json: .*\[.made_up.\] are declared by no entry"):
+        read_measure_records([tmp_path / "m.json"])
+    save_json(tmp_path / "n.json", {"run": {"label_mode": "correct"}, "checkpoint": "acc1", "measures": {}})
+    with pytest.raises(FileContractError, match=r"n.json: not a measures record"):
+        read_measure_records([tmp_path / "n.json"])
+    assert RUN_KEYS[-1] == "checkpoint"
+
+
+def full(**override):
+    cfg = json.loads(json.dumps(DEFAULT))
+    for k, v in override.items():
+        cfg[k] = {**cfg[k], **v} if isinstance(v, dict) else v
+    return cfg
+
+
+def test_check_config_learns_the_dataset_and_refuses_what_cannot_run(tmp_path):
+    shape = check_config(full())
+    assert (shape["pool_size"], shape["n_features"], shape["n_classes"], shape["warnings"]) == (4000, 784, 10, [])
+    for override, message in [
+        ({"sizes": [64], "train": {"batch_size": 128}}, r"sizes: \[64\] smaller than train.batch_size \(128\)"),
+        ({"train": {"batch_size": [64, 256]}, "sizes": [128, 512]}, r"sizes: \[128\] smaller than train.batch_size"),
+        ({"sizes": [4001]}, r"sizes: \[4001\] larger than the training pool of mnist5k \(4000 examples\)"),
+        ({"test_size": 5000}, r"test_size: 5000 leaves no training pool"),
+        ({"label_modes": ["corrupt101"]}, r"label_modes: unknown label mode 'corrupt101'"),
+        ({"measures": {"trace_min_vectors": 30, "trace_max_vectors": 20}}, r"trace_min_vectors \(30\) exceeds"),
+        ({"max_job_memory_gb": 0.5}, r"model.hidden: \[64, 64\] \(55,050 parameters\) needs about [\d.]+ GiB"),
+        ({"dataset": "no/such.npz"}, r"dataset: file not found: no/such.npz"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            check_config(full(**override))
+    x = np.zeros((50, 5, 5, 3), np.uint8)
+    np.savez(tmp_path / "c.npz", x_train=x, y_train=np.arange(50) % 4, x_test=x[:20], y_test=np.arange(20) % 4)
+    assert dataset_shape(str(tmp_path / "c.npz"), 10) == {"pool_size": 50, "n_features": 75, "n_classes": None}
+    shape = check_config(full(dataset=str(tmp_path / "c.npz"), sizes=[32], test_size=10, train={"batch_size": 16}))
+    assert shape["n_classes"] == 4 and shape["n_features"] == 75
+    np.savez(tmp_path / "d.npz", x_train=x)
+    with pytest.raises(ConfigError, match=r"lacks arrays \['y_train', 'x_test', 'y_test'\]"):
+        dataset_shape(str(tmp_path / "d.npz"), 10)
+
+
+def test_job_resources_grow_with_n_the_network_and_the_attempt():
+    data = {"n_features": 784, "n_classes": 10}
+    for rule in ("train", "measures"):
+        base = job_resources(rule, 1024, [64, 64], 1, DEFAULT, data)
+        again = job_resources(rule, 1024, [64, 64], 2, DEFAULT, data)
+        assert abs(again["mem_mb"] - 1.5 * base["mem_mb"]) <= 2
+        assert again["runtime"] == 2 * base["runtime"] and base["runtime"] >= 5
+        assert job_resources(rule, 1024, [512, 512], 1, DEFAULT, data)["mem_mb"] > base["mem_mb"]
+    small = job_resources("train", 128, [64, 64], 1, DEFAULT, data)
+    big = job_resources("train", 50000, [64, 64], 1, DEFAULT, data)
+    assert big["mem_mb"] > small["mem_mb"] and big["runtime"] > small["runtime"]
+    assert 900 < small["mem_mb"] < 3000  # a TensorFlow process and a little data
