@@ -2,10 +2,17 @@
 bytes and text of what is written, the exact rows of the ranking tables. Written to kill what
 mutation testing (`make mutation`) showed the other tests let through."""
 import hashlib
+import itertools
 import json
 import math
 import os
+import socket
+import subprocess
+import sys
+import time
+import warnings
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +31,9 @@ from genstudy.data import subset as draw_subset
 from genstudy.datasets import DATASETS, Dataset, keras_home, npz_headers
 from genstudy.ranking import (conditional_mutual_information, granulated_kendall, kendall, rank_correlations,
                               ranked_columns)
-from genstudy.registry import adjusted, columns
-from genstudy.resources import job_resources, measures_memory_mb, measures_runtime_min, train_memory_mb
+from genstudy.registry import adjusted, columns, entry
+from genstudy.resources import (job_resources, measures_memory_mb, measures_runtime_min, train_memory_mb,
+                                train_runtime_min)
 from genstudy.study import arch_columns, runs, varying_axes
 from genstudy.tables import html_view, read_training
 
@@ -62,6 +70,13 @@ def test_writes_are_atomic_hidden_temporaries_in_the_target_folder(tmp_path, mon
     assert src.name.startswith(".x.json.") and src.name.endswith(".tmp") and not src.exists()
     assert target.read_text() == '{\n  "a": [\n    1,\n    NaN\n  ],\n  "b": 1\n}\n'
     assert list(target.parent.iterdir()) == [target]
+    for umask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):  # as any new file, not mkstemp's 0600
+        old = os.umask(umask)
+        try:
+            save_npz(tmp_path / f"m{mode:o}.npz", a=np.zeros(1))
+        finally:
+            os.umask(old)
+        assert (tmp_path / f"m{mode:o}.npz").stat().st_mode & 0o777 == mode
 
 
 def test_npz_readers_refuse_pickles_and_malformed_layers(tmp_path):
@@ -122,7 +137,7 @@ def test_pixels_are_scaled_exactly_at_every_boundary():
 
 def test_labels_are_checked_at_every_boundary():
     np.testing.assert_array_equal(check_labels(np.array([[2], [0]]), 2, "y", 3), [2, 0])  # a column: flattened
-    assert check_labels(np.array([2.0, 0.0]), 2, "y", 3).dtype == np.int64
+    assert check_labels(np.array([1.0, 2.0]), 2, "y", 3).dtype == np.int64  # whole floats are labels
     assert check_labels(np.array([0, 2]), 2, "y", 3).tolist() == [0, 2]  # the largest class, K − 1
     for bad, n, k, why in [(np.array([[1, 2], [0, 1]]), 2, 3, r"y: expected labels of shape \(2,\)"),
                            (np.array([0, 1, 2]), 2, 3, r"shape \(2,\) to match the images, got \(3,\)"),
@@ -145,6 +160,13 @@ def test_the_stratified_split_hands_out_the_remainder_to_the_largest_fractions()
     y = np.array([0] * 6 + [1] * 3 + [2])  # quotas for 5: 3.0, 1.5, 0.5: the tie goes to the first class
     assert np.bincount(y[stratified_split(y, 5, 1)[1]], minlength=3).tolist() == [3, 2, 0]
     assert len(stratified_split(y, 1, 0)[1]) == 1 and len(stratified_split(y, 9, 0)[1]) == 9
+    # many ties among the fractional parts, in an order that an unstable sort would shuffle
+    counts = [2, 3, 4, 4, 1, 1, 4, 4, 1, 2, 4, 2]
+    y12 = np.repeat(np.arange(12), counts)
+    quota = [Fraction(10 * c, sum(counts)) for c in counts]
+    extra = sorted(range(12), key=lambda k: (-(quota[k] - math.floor(quota[k])), k))[:10 - sum(map(math.floor, quota))]
+    expected = [math.floor(q) + (k in extra) for k, q in enumerate(quota)]
+    assert np.bincount(y12[stratified_split(y12, 10, 0)[1]], minlength=12).tolist() == expected
     for bad in (0, 10):
         with pytest.raises(DataError, match=rf"test_size must be between 1 and 9, got {bad}"):
             stratified_split(y, bad, 0)
@@ -234,10 +256,10 @@ def test_config_boundaries(tmp_path):
                        if line.startswith("MemTotal")).split()[1]) / 2**20
     assert abs(gib - meminfo) / meminfo < 0.05
     need = job_resources("measures", 1024, [64, 64], 1, base, {"n_features": 784, "n_classes": 10})["mem_mb"]
-    check_config({**base, "max_job_memory_gb": need / 1024 + 0.01})  # just enough
+    check_config({**base, "max_job_memory_gb": need / 1024})  # exactly enough (a power of two: no rounding)
     with pytest.raises(ConfigError, match=r"needs about [\d.]+ GiB in a measures job at n = 1024, more than the "
                                           r"[\d.]+ GiB allowed"):
-        check_config({**base, "max_job_memory_gb": need / 1024 - 0.01})
+        check_config({**base, "max_job_memory_gb": need / 1024 - 1e-6})  # a kilobyte short
     with pytest.raises(ConfigError, match=r"measures.top_k \(60\) exceeds the number of parameters of model.hidden "
                                           r"\[1\]"):
         check_config({**base, "dataset": "x.npz", "model": {"hidden": [1]}, "measures": {**m, "top_k": 60}}
@@ -283,6 +305,9 @@ def test_registry_columns_and_adjusted_boundaries():
     assert columns(1, 1) == [c for c in columns(1, 1)]
     one = columns(2, 1)
     assert "fro_2" in one and "fro_3" not in one and "hessian_eig_1" in one and "hessian_eig_2" not in one
+    three = columns(3, 5)
+    assert {"spec_3", "fro_3", "hessian_eig_5"} <= set(three) and not {"spec_4", "hessian_eig_6"} & set(three)
+    assert entry("hessian_eig_1").ranked and not entry("hessian_eig_2").ranked  # the exact entry wins
     assert adjusted(0.0, 4, "sqrt") == 0.0 and adjusted(float("inf"), 4, "sqrt") is None
     assert adjusted(1.0, 4, "log") == pytest.approx(-0.5 * math.log(4))
 
@@ -313,12 +338,19 @@ def test_resource_estimates_count_every_term():
         900 + ((2 * 100 + 50) * 784 * 4 + 8 * p * 4 + 6 * 150 * (64 + 64 + 10) * 4) / 2**20)
     assert measures_memory_mb(100, 784, sizes, 60) == pytest.approx(
         900 + (100 * 784 * 8 + 70 * p * 8 + 6 * 100 * 138 * 8 + 250 * 10 * 784 * 8 * 3) / 2**20)
-    assert measures_runtime_min(1000, sizes, 100, 2) == pytest.approx(
-        max(5.0, 10 * (30 + 2 * 100 * 8 * 5e-11 * p * 1000) / 60))
-    assert measures_runtime_min(10**7, sizes, 300, 2) > 5.0
+    assert measures_runtime_min(1000, sizes, 100, 2) == pytest.approx(10 * (30 + 2 * 100 * 8 * 5e-11 * p * 1000) / 60)
     cfg = json.loads(json.dumps(DEFAULT))
-    train = job_resources("train", 1024, [64, 64], 1, cfg, {"n_features": 784, "n_classes": None})
+    train = job_resources("train", 1024, [64, 64], 1, cfg, {"n_features": 784, "n_classes": None})  # K: 10
     assert train["mem_mb"] == int(1.5 * train_memory_mb(1024, 1000, 784, sizes))
+    assert train_runtime_min(10, 10, [2, 2], 1) == pytest.approx(5.0)  # start-up alone: 10 × 30 s
+    assert train_runtime_min(10**6, 3000, sizes, 3000) == pytest.approx(
+        10 * (30 + 3000 * 5e-11 * (10**6 + 1000) * p) / 60)
+    m = cfg["measures"]
+    cfg["sizes"] = [10**6, 2 * 10**6]  # large enough that every term shows in whole minutes
+    products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
+    measures = job_resources("measures", 10**6, [64, 64], 2, cfg, {"n_features": 784, "n_classes": None})
+    assert measures["runtime"] == 2 * math.ceil(measures_runtime_min(3 * 10**6, sizes, products, 2))
+    assert measures["runtime"] == 2 * math.ceil(10 * (30 + 2 * products * 8 * 5e-11 * p * 3 * 10**6) / 60)
 
 
 def test_the_training_table_reader_checks_columns_and_types(tmp_path):
@@ -412,3 +444,320 @@ def test_rank_correlation_rows_counts_and_p_values():
     tau2, p, n = kendall([1, 2, 3], [1, 2, 3], min_n=3)
     assert (tau2, n) == (pytest.approx(1.0), 3) and np.isnan(kendall([1, 2], [1, 2])[0])
     assert kendall([1, 2], [1, 2], min_n=2)[0] == pytest.approx(1.0) and np.isnan(kendall([1, 1, 1], [1, 2, 3])[0])
+
+
+# --- more edges, one per contract the mutation run showed unpinned ------------------------------
+
+def test_weights_files_without_layers_or_with_broken_ones_name_the_file(tmp_path):
+    np.savez(tmp_path / "w.npz", epoch=np.array(1))
+    with pytest.raises(FileContractError, match=r"w.npz: missing arrays \['W1', 'b1'\]"):
+        load_params(tmp_path / "w.npz")
+    good = {k: v.astype(np.float32) for k, v in tiny_params(0, (5, 4, 3)).items()}
+    np.savez(tmp_path / "c.npz", epoch=np.array(4), reached=np.array(True), **{**good, "b2": good["b2"][:1]})
+    with pytest.raises(FileContractError, match=rf"{tmp_path / 'c.npz'}: inconsistent shapes W2"):
+        load_checkpoint(tmp_path / "c.npz")
+
+
+def test_object_arrays_are_never_pickled_into_an_npz(tmp_path):
+    with pytest.raises(ValueError, match="pickle"):
+        save_npz(tmp_path / "o.npz", x=np.array([{"a": 1}], dtype=object))
+    assert not list(tmp_path.iterdir())  # nothing left behind
+
+
+def test_a_named_dataset_is_checked_against_its_declared_shape_and_classes(monkeypatch):
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 255, (6, 2, 2)), np.array([0, 1, 2, 3, 0, 1])
+
+    def declare(loaded):
+        monkeypatch.setitem(DATASETS, "toy", Dataset("toy", lambda: loaded, (2, 2), 10, 6, True))
+
+    declare((x, y, x[:4], y[:4]))
+    s = load_dataset("toy")
+    assert s.n_classes == 10 and s.image_shape == (2, 2)  # declared, not read off the labels (max 3)
+    for loaded, why in [((x.reshape(6, 4)[:, :3], y, x[:4], y[:4]), r"toy: x_train: expected images of shape \(N, 2, 2\)"),
+                        ((x, y, x[:4, :1], y[:4]), r"toy: x_test: expected images of shape \(N, 2, 2\)"),
+                        ((x, y + 7, x[:4], y[:4]), r"toy: y_train: labels must lie in 0..9, found 7..10"),
+                        ((x, y, x[:4], y[:4] + 7), r"toy: y_test: labels must lie in 0..9, found 7..10")]:
+        declare(loaded)
+        with pytest.raises(DataError, match=why):
+            load_dataset("toy")
+
+
+def test_a_user_dataset_names_the_split_with_bad_labels(tmp_path):
+    x = np.ones((4, 2, 2), np.uint8)
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=np.array([0, -1, 1, 1]), x_test=x, y_test=np.arange(4))
+    with pytest.raises(DataError, match=rf"{tmp_path / 'd.npz'}: y_train: labels must lie in non-negative"):
+        load_dataset(str(tmp_path / "d.npz"))
+
+
+def test_labels_are_drawn_and_returned_as_integers():
+    from genstudy.data import make_labels
+
+    y = make_labels(np.array([1.0, 2.0, 0.0]), "correct", 0, 3)
+    assert y.dtype == np.int64 and y.tolist() == [1, 2, 0]
+
+
+def test_keras_datasets_are_read_from_keras_download_cache(tmp_path, monkeypatch):
+    """The cached files, laid out as the Keras in the lock leaves them, read without Keras:
+    Fashion-MNIST's gzipped idx files, CIFAR-10's pickled batches (planes to channels-last)
+    and mnist.npz."""
+    import gzip
+    import pickle
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    folder = tmp_path / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for split, n in (("train", 5), ("t10k", 3)):
+        (folder / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(8) + bytes(range(n))))
+        images = np.arange(n * 784).reshape(n, 28, 28) % 251
+        (folder / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(16) + images.astype(np.uint8).tobytes()))
+    assert DATASETS["fashion_mnist"].cached()
+    s = load_dataset("fashion_mnist")
+    assert (s.x_train.shape, s.y_train.tolist(), s.x_test.shape, s.y_test.tolist()) == ((5, 784), [0, 1, 2, 3, 4],
+                                                                                     (3, 784), [0, 1, 2])
+    np.testing.assert_array_equal(s.x_test, (np.arange(3 * 784).reshape(3, 784) % 251 / 255.0).astype(np.float32))
+
+    folder = tmp_path / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    batches = {}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batches[name] = {b"data": rng.integers(0, 256, (2, 3072)).astype(np.uint8), b"labels": [int(rng.integers(10)), 9]}
+        (folder / name).write_bytes(pickle.dumps(batches[name]))
+    assert DATASETS["cifar10"].cached()
+    s = load_dataset("cifar10")
+    assert s.x_train.shape == (10, 3072) and s.y_test.tolist() == batches["test_batch"][b"labels"]
+    assert s.y_train.tolist() == [y for i in range(1, 6) for y in batches[f"data_batch_{i}"][b"labels"]]
+    data = batches["data_batch_2"][b"data"][1]  # the 4th training image: planes R, G, B of 32 × 32
+    for row, col, channel in ((0, 0, 0), (3, 7, 1), (31, 30, 2)):
+        assert s.x_train[3, (row * 32 + col) * 3 + channel] == np.float32(data[channel * 1024 + row * 32 + col] / 255)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": os.system}))  # anything but arrays is refused
+    with pytest.raises(pickle.UnpicklingError, match="not allowed in a CIFAR batch"):
+        load_dataset("cifar10")
+
+    x = np.ones((4, 28, 28), np.uint8)
+    np.savez(tmp_path / "datasets" / "mnist.npz", x_train=x, y_train=np.arange(4), x_test=x[:2], y_test=np.arange(2))
+    assert load_dataset("mnist").y_train.tolist() == [0, 1, 2, 3]
+
+
+def test_npz_headers_read_both_npy_header_versions(tmp_path):
+    with zipfile.ZipFile(tmp_path / "v.npz", "w") as zf:
+        for name, version in (("x_train", (1, 0)), ("y_train", (2, 0))):
+            with zf.open(f"{name}.npy", "w") as f:
+                np.lib.format.write_array(f, np.zeros((3, 2), np.float32), version=version)
+    assert npz_headers(tmp_path / "v.npz") == {"x_train": ((3, 2), "<f4"), "y_train": ((3, 2), "<f4")}
+
+
+def test_reachable_connects_to_https_and_gives_up_after_its_timeout(tmp_path):
+    import fcntl
+
+    from genstudy.datasets import reachable
+
+    # one test process at a time may hold port 443 (mutation testing runs tests in parallel)
+    lock = open(Path(os.environ.get("TMPDIR", "/tmp")) / "genstudy-port-443.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    server = socket.socket()
+    try:
+        server.bind(("127.0.0.1", 443))
+    except OSError as exc:
+        server.close()
+        pytest.skip(f"cannot listen on port 443 here ({exc})")
+    with lock:
+        with server:
+            server.listen(0)
+            assert reachable("127.0.0.1")  # queued by the kernel: the host answers
+            # the one-slot backlog is now full, so the next handshake gets no answer: a silent host
+            began = time.monotonic()
+            assert not reachable("127.0.0.1", timeout=0.3)
+            assert time.monotonic() - began < 5
+        assert not reachable("127.0.0.1", timeout=0.3)  # nothing listens: refused
+
+
+def test_the_config_check_asks_for_the_dataset_s_host(tmp_path, monkeypatch):
+    from genstudy import datasets
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    asked = []
+    monkeypatch.setattr(datasets, "reachable", lambda host: asked.append(host) or True)
+    check_config({**DEFAULT, "dataset": "fashion_mnist", "max_job_memory_gb": 64})
+    assert asked == ["storage.googleapis.com"]
+    monkeypatch.setattr(datasets, "reachable", lambda host: False)
+    with pytest.raises(ConfigError, match=r"dataset: fashion_mnist is not downloaded"):
+        check_config({**DEFAULT, "dataset": "fashion_mnist", "max_job_memory_gb": 64})
+
+
+def test_classes_absent_from_a_split_are_reported(tmp_path, monkeypatch):
+    x = np.ones((6, 2, 2), np.uint8)
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=np.array([0, 1, 3, 0, 1, 3]), x_test=x[:3],
+             y_test=np.array([1, 2, 3]))
+    path = str(tmp_path / "d.npz")
+    cfg = {**DEFAULT, "dataset": path, "sizes": [4], "test_size": 3, "model": {"hidden": [4]},
+           "train": {**DEFAULT["train"], "batch_size": 4}, "measures": {**DEFAULT["measures"], "top_k": 5}}
+    got = check_config(cfg)
+    assert got["n_classes"] == 4 and got["warnings"] == [
+        f"dataset: {path}: classes [2] of 0..3 never occur in y_train",
+        f"dataset: {path}: classes [0] of 0..3 never occur in y_test"]
+    monkeypatch.setitem(sys.modules, "genstudy.data", None)  # a bare Snakemake environment: no numpy
+    assert check_config(cfg)["warnings"] == [
+        f"dataset: {path} is checked by the prepare_data job (numpy is not installed here)"]
+
+
+def test_top_k_is_checked_against_the_parameters_of_each_network():
+    from genstudy.config import check_memory
+
+    cfg = {**DEFAULT, "model": {"hidden": [1]}}
+    for n_classes, n_params in ((3, 4 + 1 + 3 + 3), (None, 4 + 1 + 10 + 10)):  # unknown K: 10
+        shape = {"n_features": 4, "n_classes": n_classes}
+        check_memory({**cfg, "measures": {**cfg["measures"], "top_k": n_params}}, shape, 1e9)  # equal: fine
+        with pytest.raises(ConfigError, match=rf"measures.top_k \({n_params + 1}\) exceeds"):
+            check_memory({**cfg, "measures": {**cfg["measures"], "top_k": n_params + 1}}, shape, 1e9)
+
+
+def test_a_dataset_without_examples_has_an_empty_pool(tmp_path):
+    np.savez(tmp_path / "s.npz", x_train=np.array(5.0), y_train=np.array(1), x_test=np.zeros((1, 1)),
+             y_test=np.zeros(1))
+    assert dataset_shape(str(tmp_path / "s.npz"), 10) == {"pool_size": 0, "n_features": 1, "n_classes": None}
+
+
+def test_a_yaml_error_without_a_position_still_names_the_file(tmp_path):
+    (tmp_path / "z.yaml").write_text("a: \x00\n")
+    with pytest.raises(ConfigError, match=rf"^{tmp_path / 'z.yaml'}: not valid YAML"):
+        read_config_file(tmp_path / "z.yaml")
+
+
+def test_typed_config_types_only_what_the_schema_asks_for():
+    assert typed_config("2.0", {"type": "number"}) == 2.0 and isinstance(typed_config("2.0", {"type": "number"}), float)
+    assert typed_config("2.0", {"type": "integer"}) == 2 and isinstance(typed_config("2.0", {"type": "integer"}), int)
+    assert typed_config("true", {"type": "string"}) == "true"
+    assert typed_config("1", {"type": "boolean"}) == "1"  # not a boolean: left for the schema to report
+    assert typed_config("x", {"type": "object"}) == "x"
+    assert typed_config({"a": "1"}, {"type": "object"}) == {"a": "1"}  # no properties declared
+
+
+# --- flatness and norms -------------------------------------------------------------------------
+
+def test_the_pacbayes_search_ends_at_the_ends_of_its_bracket():
+    """One class: no noise changes an argmax, so the accuracy never drops and the search
+    climbs to the top bracket, or (for a target below zero) falls to the bottom one."""
+    from genstudy.flatness import SIGMA_UPPER, pacbayes_sigma
+
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.standard_normal((3, 4)), "b1": np.zeros(4), "W2": rng.standard_normal((4, 1)),
+              "b2": np.zeros(1)}
+    x, y = rng.standard_normal((8, 3)), np.zeros(8, int)
+    kw = dict(draws=2, halvings=6, epsilon=1e-3, noise="isotropic")
+    top = pacbayes_sigma(params, x, y, np.random.default_rng(1), target_drop=0.0, **kw)
+    assert top == SIGMA_UPPER * (1 - 2.0**-7)  # a drop of exactly 0 is not more than 0
+    assert pacbayes_sigma(params, x, y, np.random.default_rng(1), target_drop=-1.0, **kw) == SIGMA_UPPER * 2.0**-7
+
+
+def test_norms_are_computed_in_float64_from_float32_weights():
+    from genstudy.norms import distance_to_init, frobenius_norms
+
+    rng = np.random.default_rng(0)
+    params = {k: (1 + rng.random(s)).astype(np.float32) for k, s in
+              (("W1", (300, 200)), ("b1", (200,)), ("W2", (200, 10)), ("b2", (10,)))}
+    params0 = {k: (v * np.float32(0.999)).astype(np.float32) for k, v in params.items()}
+    exact = [math.sqrt(math.fsum(float(w) ** 2 for w in params[k].ravel())) for k in ("W1", "W2")]
+    assert frobenius_norms(params) == pytest.approx(exact, rel=1e-13)
+    diff = math.sqrt(math.fsum((float(a) - float(b)) ** 2 for k in params
+                               for a, b in zip(params[k].ravel(), params0[k].ravel())))
+    assert distance_to_init(params, params0) == pytest.approx(diff, rel=1e-13)
+
+
+# --- ranking ------------------------------------------------------------------------------------
+
+def brute_force_cmi(rows: list[dict], v, e, axes):
+    """Jiang et al.'s criterion from entropies: min over S of (H(G|U_S) − H(G|U_S, M)) / H(G|U_S),
+    over ordered pairs of runs that differ in some axis, S of at most two axes and not all."""
+    from collections import Counter
+
+    def sign(z):
+        return int(np.sign(z))
+
+    pairs = [(i, j) for i in range(len(rows)) for j in range(len(rows))
+             if i != j and any(rows[i][a] != rows[j][a] for a in axes)]
+    best = math.inf
+    for size in range(min(2, len(axes) - 1) + 1):
+        for s in itertools.combinations(axes, size):
+            obs = [(tuple((rows[i][a], rows[j][a]) for a in s), sign(v[i] - v[j]), sign(e[i] - e[j]))
+                   for i, j in pairs]
+            n = len(obs)
+
+            def cond_entropy(key):
+                joint, given = Counter((key(o), o[2]) for o in obs), Counter(key(o) for o in obs)
+                return -sum(c / n * math.log(c / given[k]) for (k, _), c in joint.items())
+
+            h_u = cond_entropy(lambda o: o[0])
+            if h_u > 0:
+                best = min(best, (h_u - cond_entropy(lambda o: (o[0], o[1]))) / h_u)
+    return (best if best < math.inf else math.nan), len(pairs) // 2
+
+
+@pytest.mark.parametrize("n_axes", [1, 2, 3, 4])
+def test_cmi_equals_a_brute_force_over_pairs_and_conditioning_sets(n_axes):
+    rng = np.random.default_rng(n_axes)
+    axes = ["a", "b", "c", "d"][:n_axes]
+    t = pd.DataFrame({a: rng.integers(0, 2, 14) for a in axes})
+    v, e = np.round(rng.random(14), 1), np.round(t.sum(axis=1) / 4 + rng.random(14) / 3, 1)
+    got, pairs = conditional_mutual_information(t, pd.Series(v), pd.Series(e), axes)
+    want, want_pairs = brute_force_cmi(t.to_dict("records"), v, e, axes)
+    assert got == pytest.approx(want, abs=1e-12) and pairs == want_pairs and type(pairs) is int
+
+
+def test_cmi_is_undefined_when_the_error_never_changes_sign_within_a_condition():
+    t = pd.DataFrame({"size": [1, 2, 3, 4]})
+    assert np.isnan(conditional_mutual_information(t, pd.Series([1.0, 2, 3, 4]), pd.Series([0.5] * 4),
+                                                   ["size"])[0])
+
+
+def test_granulated_psi_slices():
+    from genstudy.ranking import granulated_psi
+
+    err = pd.Series([0.1, 0.2, 0.3, 0.4])
+    one_axis = pd.DataFrame({"size": [1, 2, 3, 4]})
+    values = pd.Series([1.0, 2.0, 4.0, 3.0])
+    assert granulated_psi(one_axis, values, err, "size", ["size"]) == (pytest.approx(kendall(values, err)[0]), 1)
+    nan_other = pd.DataFrame({"size": [1, 2, 1, 2], "lr": [0.1, 0.1, np.nan, np.nan]})
+    assert granulated_psi(nan_other, values, err, "size", ["size", "lr"])[1] == 2  # NaN is a value: its own slice
+    seeds_only = pd.DataFrame({"size": [1, 2, 1, 1], "lr": [0.1, 0.1, 0.2, 0.2]})  # lr 0.2: one size, two seeds
+    assert granulated_psi(seeds_only, values, err, "size", ["size", "lr"]) == (1.0, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no slice: NaN, without numpy's warning about an empty mean
+        assert granulated_psi(seeds_only.assign(size=1), values, err, "size", ["size", "lr"])[1] == 0
+        g = granulated_kendall(hand_table().assign(size=100, label_mode="correct"), ["size", "label_mode"])
+    assert g[g.axis == "Psi"].value.isna().all() and (g[g.axis == "Psi"].n_slices == 0).all()
+
+
+def test_kendall_ignores_missing_values_on_either_side():
+    assert kendall([1, None, 3, 4, 5], [1, 2, 3, 4, None]) == (pytest.approx(1.0), pytest.approx(1 / 3), 3)
+
+
+def test_ranking_tables_keep_their_columns_when_nothing_is_ranked():
+    t = hand_table().drop(columns=["l2_seed", "margin"])
+    assert list(rank_correlations(t).columns) == ["measure", "form", "scope", "tau", "p_value", "n", "left_out"]
+    assert list(granulated_kendall(t, ["size"]).columns) == ["measure", "form", "checkpoint", "axis", "value",
+                                                             "n_slices"]
+
+
+def test_each_checkpoint_scope_holds_that_checkpoint_s_runs():
+    from genstudy.ranking import test_error
+
+    t = hand_table()
+    t.loc[t.checkpoint == "loss0", "l2_seed"] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert np.allclose(test_error(t), 1 - t.test_acc)
+    tau = rank_correlations(t).set_index("scope").tau
+    for ckpt in ("acc1", "loss0"):
+        rows = t[t.checkpoint == ckpt]
+        assert tau[f"checkpoint={ckpt}"] == pytest.approx(kendall(rows.l2_seed, 1 - rows.test_acc)[0])
+    assert tau["checkpoint=acc1"] != pytest.approx(tau["checkpoint=loss0"])
+
+
+def test_cmi_conditions_on_at_most_two_axes():
+    """A measure that is a function of three of four axes is explained by those three, but
+    the criterion conditions on at most two, so some information is left."""
+    grid = pd.DataFrame(list(itertools.product([0, 1], repeat=4)), columns=list("abcd"))
+    v = grid.a + 2 * grid.b + 4 * grid.c
+    e = 0.1 * (grid.a + grid.b + grid.c) + 0.01 * np.random.default_rng(0).random(16)
+    got, _ = conditional_mutual_information(grid, v.astype(float), e, list("abcd"))
+    assert got > 0.05 and got == pytest.approx(brute_force_cmi(grid.to_dict("records"), v, e, list("abcd"))[0])

@@ -93,7 +93,7 @@ def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):
     hvp = lambda v: loss.hvp(theta, v)  # noqa: E731
     tight, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=200, tol=1e-12)
     np.testing.assert_allclose(tight, exact, rtol=1e-5)
-    default, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1))
+    default, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=100, tol=1e-3)
     np.testing.assert_allclose(default, exact, rtol=1e-2)
     assert np.all(np.diff(default) <= 0)
 
@@ -166,7 +166,7 @@ def test_pacbayes_sigma_is_invariant_to_rescaling_and_grows_when_weights_outgrow
     params = tiny_params(3)
     x, y = tiny_data(3, n=200)
     y = logits(params, x).argmax(1)  # a net that fits its labels, so noise can cost accuracy
-    kw = dict(draws=8, halvings=12)
+    kw = dict(target_drop=0.1, draws=8, halvings=12, noise="magnitude_aware")
     s = pacbayes_sigma(params, x, y, np.random.default_rng(6), epsilon=0.0, **kw)
     c = 3.0  # the same function: layer 1 scaled up, layer 2 down
     scaled = {**params, "W1": params["W1"] * c, "b1": params["b1"] * c, "W2": params["W2"] / c}
@@ -199,6 +199,99 @@ def test_jacobian_norm_against_finite_differences():
         J = np.stack([(probs(xi + h * e) - probs(xi - h * e)) / (2 * h) for e in np.eye(len(xi))], axis=1)
         fd.append(np.linalg.norm(J))
     assert C.jacobian_frobenius(params, x) == pytest.approx(np.mean(fd), rel=1e-6)
+    # checkpoints hold float32 weights: they are taken to float64, like the inputs
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    exact = C.jacobian_frobenius({k: v.astype(np.float64) for k, v in p32.items()}, x.astype(np.float32).astype(float))
+    assert C.jacobian_frobenius(p32, x.astype(np.float32)) == pytest.approx(exact, rel=1e-12)
+
+
+def test_the_loss_is_computed_in_float64_from_float32_logits():
+    z = np.random.default_rng(0).normal(size=(50, 10)).astype(np.float32) * 20
+    y = np.arange(50) % 10
+    z64 = z.astype(np.float64)
+    expected = np.log(np.exp(z64 - z64.max(1, keepdims=True)).sum(1)) + z64.max(1) - z64[np.arange(50), y]
+    np.testing.assert_allclose(cross_entropy(z, y), expected, rtol=1e-9)  # float32 arithmetic: ~1e-7
+
+
+@pytest.mark.tensorflow
+def test_hutchinson_stops_at_the_first_small_standard_error():
+    """Replays the vectors it drew: it stops at the first m ≥ max(min_vectors, 2) whose
+    standard error (sample std / √m) is below tol·|mean|, else at max_vectors."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(8, 8))
+    H = a + a.T + 8 * np.eye(8)
+    drawn = []
+
+    def hvp(v):
+        drawn.append(v.copy())
+        return H @ v
+
+    stopped_early = 0
+    for tol, low, high in ((0.05, 3, 60), (0.2, 2, 60), (1e-9, 3, 7), (1e-9, 2, 2), (1.0, 1, 1)):
+        drawn.clear()
+        est, se, m = C.hutchinson_trace(hvp, 8, np.random.default_rng(1), tol=tol, min_vectors=low, max_vectors=high)
+        samples = np.array([v @ H @ v for v in drawn])
+        assert m == len(samples) and est == pytest.approx(samples.mean(), rel=1e-12)
+
+        def small(k):
+            s = samples[:k]
+            return s.std(ddof=1) / np.sqrt(k) < tol * abs(s.mean())
+
+        assert not any(small(k) for k in range(max(low, 2), m))
+        assert m == high or small(m)
+        stopped_early += m < high
+        if m > 1:
+            assert se == pytest.approx(samples.std(ddof=1) / np.sqrt(m), rel=1e-12)
+        else:
+            assert np.isnan(se)
+    assert stopped_early == 2
+
+
+def convex_box_problem():
+    """A network without hidden layers: its loss is convex in the weights, so over a box its
+    maximum is at a vertex, and an exhaustive search over the vertices finds it exactly."""
+    params = tiny_params(11, sizes=(3, 2))
+    x, y = tiny_data(11, n=10, d=3, classes=2)
+    return params, x, y, C.TrainingLoss(params, x, y), flatten(params)
+
+
+@pytest.mark.tensorflow
+def test_sharpness_stays_in_its_box_and_finds_the_maximum_of_a_convex_loss():
+    params, x, y, loss, theta = convex_box_problem()
+    alpha = 0.5
+    bound = alpha * (np.abs(theta) + 1)
+    base = numpy_loss(theta, params, x, y)
+    vertices = [numpy_loss(theta + np.array(s) * bound, params, x, y)
+                for s in itertools.product([-1.0, 1.0], repeat=len(theta))]
+    best = (max(vertices) - base) / (1 + base)
+    found = C.sharpness(loss, theta, np.random.default_rng(0), alpha=alpha, steps=20, restarts=3)
+    assert 0.98 * best <= found <= best + 1e-9
+
+
+@pytest.mark.tensorflow
+def test_sharpness_runs_l_bfgs_b_in_the_box_from_zero_the_gradient_vertex_and_random_vertices(monkeypatch):
+    import scipy.optimize
+
+    params, x, y, loss, theta = convex_box_problem()
+    bound = 0.5 * (np.abs(theta) + 1)
+    _, grad = loss.value_and_grad(theta)
+    real, calls = scipy.optimize.minimize, []
+    monkeypatch.setattr(scipy.optimize, "minimize", lambda *a, **kw: (calls.append((a, kw)), real(*a, **kw))[1])
+    for restarts in (1, 2, 4):
+        calls.clear()
+        C.sharpness(loss, theta, np.random.default_rng(0), alpha=0.5, steps=7, restarts=restarts)
+        assert len(calls) == restarts
+        starts = [a[1] for a, _ in calls]
+        assert np.array_equal(starts[0], np.zeros_like(theta))
+        if restarts > 1:
+            np.testing.assert_array_equal(starts[1], np.where(grad >= 0, bound, -bound))
+        for start in starts[2:]:
+            np.testing.assert_array_equal(np.abs(start), bound)  # a vertex
+        for _, kw in calls:
+            assert kw["method"] == "L-BFGS-B" and kw["options"] == {"maxiter": 7} and kw["jac"] is True
+            np.testing.assert_array_equal(kw["bounds"].lb, -bound)
+            np.testing.assert_array_equal(kw["bounds"].ub, bound)
+    assert not np.array_equal(starts[2], starts[3])  # random vertices, not one vertex twice
 
 
 def test_measures_over_margin_are_empty_with_a_note_when_the_margin_is_negative():

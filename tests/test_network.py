@@ -106,7 +106,8 @@ def test_jacobian_and_flatness_of_any_depth(depth):
     assert C.jacobian_frobenius(params, x) == pytest.approx(np.mean(fd), rel=1e-6)
     xs, _ = tiny_data(depth, n=200, d=ARCHITECTURES[depth][0])
     fitted = logits(params, xs).argmax(1)  # labels the network fits, so noise can cost accuracy
-    sigma = pacbayes_sigma(params, xs, fitted, np.random.default_rng(3), draws=4, halvings=10, epsilon=0.0)
+    sigma = pacbayes_sigma(params, xs, fitted, np.random.default_rng(3), target_drop=0.1, draws=4, halvings=10,
+                           epsilon=0.0, noise="magnitude_aware")
     assert 0 < sigma < 2
 
 

@@ -11,7 +11,8 @@ import yaml
 
 from conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake, write_config
 from genstudy.config import typed_config
-from genstudy.training import TrainingDiverged, TrainSettings, divergence, train_to_targets
+from genstudy.runs import divergence
+from genstudy.training import TrainingDiverged, TrainSettings, train_to_targets
 
 DEFAULT_CONFIG = ROOT / "config.yaml"
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())

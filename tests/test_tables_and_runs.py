@@ -162,3 +162,105 @@ def test_job_resources_grow_with_n_the_network_and_the_attempt():
     big = job_resources("train", 50000, [64, 64], 1, DEFAULT, data)
     assert big["mem_mb"] > small["mem_mb"] and big["runtime"] > small["runtime"]
     assert 900 < small["mem_mb"] < 3000  # a TensorFlow process and a little data
+
+
+def test_every_file_of_a_run_holds_what_the_result_says(tmp_path):
+    run_dir, p0, p1, history = fake_run(tmp_path, reached_loss0=False)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["max_epochs"], summary["target_loss"], summary["batches_per_epoch"]) == (3, 0.1, 2)
+    with np.load(run_dir / "final.npz") as f:
+        assert (int(f["epoch"]), bool(f["reached"])) == (3, True) and np.array_equal(f["b2"], p1["b2"])
+    with np.load(run_dir / "optimizer.npz") as f:
+        assert sorted(f.files) == ["m_W1", "step"] and int(f["step"]) == 6
+    acc1, loss0 = run_rows(run_dir, 6, 3)
+    assert [r["train_loss"] for r in (acc1, loss0)] == [history[2, 1], history[3, 1]]
+    assert acc1["diverged"] is False
+
+
+def test_a_diverged_run_is_marked_in_its_summary_and_rows(tmp_path):
+    from genstudy.training import TrainResult, TrainSettings
+
+    run_dir, p0, p1, history = fake_run(tmp_path)
+    history = history.copy()
+    history[2, 1] = 100 * history[0, 1]  # the loss grew a hundredfold: diverged, whatever followed
+    outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "loss0", "final", "optimizer")}
+    outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
+    result = TrainResult(history=history, final_params=p1, final_epoch=3, acc1_epoch=2, acc1_params=p0,
+                         loss0_epoch=None, batches_per_epoch=2, optimizer={"step": np.array(6)})
+    said = []
+    run = json.loads((run_dir / "summary.json").read_text())["run"]
+    write_training_outputs(result, TrainSettings(target_loss=0.1, max_epochs=3), outputs, run, "s.npz", p0, said.append)
+    assert json.loads((run_dir / "summary.json").read_text())["diverged"] is True
+    assert said[0].startswith("diverged: the training loss grew to 110")
+    assert all(r["diverged"] is True for r in run_rows(run_dir, 6, 3))
+
+
+def test_damaged_histories_and_summaries_are_refused(tmp_path):
+    run_dir, *_ = fake_run(tmp_path)
+    text = (run_dir / "history.csv").read_text().splitlines()
+    (run_dir / "history.csv").write_text("\n".join(text[:2] + ["2,abc,1.0,0.8,0.6"] + text[3:]) + "\n")
+    with pytest.raises(FileContractError, match=r"history.csv: line 3 is damaged or truncated"):
+        read_history(run_dir / "history.csv")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    del summary["run"]["seed"]
+    save_json(run_dir / "summary.json", summary)
+    with pytest.raises(FileContractError, match=r"summary.json: run lacks keys \['seed'\]"):
+        run_rows(run_dir, 6, 3)
+
+
+def test_duplicate_or_incomplete_measure_records_are_refused(tmp_path):
+    run_dir, *_ = fake_run(tmp_path)
+    training = pd.DataFrame(run_rows(run_dir, 6, 3), columns=TRAINING_COLUMNS)
+    run = json.loads((run_dir / "summary.json").read_text())["run"]
+    paths = []
+    for ckpt in ("acc1", "loss0"):
+        save_json(tmp_path / f"{ckpt}.json", measure_record(run, ckpt))
+        paths.append(tmp_path / f"{ckpt}.json")
+    records = read_measure_records(paths)
+    assert len(join_measures(training, records)) == 2
+    with pytest.raises(pd.errors.MergeError):  # two records of one checkpoint: which is right is unknowable
+        join_measures(training, pd.concat([records, records.iloc[:1]], ignore_index=True))
+    save_json(tmp_path / "bad.json", {"run": run, "checkpoint": "acc1"})
+    with pytest.raises(FileContractError, match=r"bad.json: missing keys \['measures'\]"):
+        read_measure_records([tmp_path / "bad.json"])
+
+
+def test_an_undefined_adjusted_value_is_nan():
+    from genstudy.tables import adjusted_value
+
+    assert math.isnan(adjusted_value(-1.0, 4, "log")) and math.isnan(adjusted_value(float("nan"), 4, "sqrt"))
+    assert adjusted_value(16.0, 4, "sqrt") == 2.0
+
+
+def test_the_html_view_is_a_borderless_table_with_escaped_cells():
+    page = html_view(pd.DataFrame({"a": ["<b>"]}), "T", "t.csv")
+    assert '<table class="dataframe t">' in page  # border 0: no border attribute and "&lt;b&gt;" in page and "<b>" not in page.split("<table")[1]
+
+
+def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_weights(tmp_path):
+    run_dir, p0, p1, _ = fake_run(tmp_path)
+    with np.load(run_dir / "acc1.npz") as f:  # reached at epoch 2, before the run's end at 3
+        assert (int(f["epoch"]), bool(f["reached"])) == (2, True) and np.array_equal(f["W1"], p0["W1"])
+    history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 0.9, 0.5, 1.0, 0.4]])
+    result = TrainResult(history=history, final_params=p1, final_epoch=1, acc1_epoch=None, acc1_params=None,
+                         loss0_epoch=None, batches_per_epoch=2, optimizer={"step": np.array(2)})
+    outputs = {name: tmp_path / f"u-{name}" for name in ("acc1", "loss0", "final", "optimizer", "history", "summary")}
+    run = json.loads((run_dir / "summary.json").read_text())["run"]
+    write_training_outputs(result, TrainSettings(target_loss=0.1, max_epochs=1), outputs, run, "s.npz", p0,
+                           log=lambda m: None)
+    for name in ("acc1", "loss0"):
+        with np.load(outputs[name]) as f:
+            assert (int(f["epoch"]), bool(f["reached"])) == (1, False) and np.array_equal(f["W2"], p1["W2"])
+
+
+def test_divergence_is_a_hundredfold_growth_of_the_loss_or_of_the_weights():
+    from genstudy.runs import divergence
+
+    p0 = {"W1": np.full((2, 2), 0.5), "b1": np.zeros(2)}
+    history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 1.1 * 50, 0.3, 1.0, 0.2]])
+    assert divergence(history, p0, p0) is None  # fifty-fold: not yet (and 100 × the accuracy is no threshold)
+    history[1, 1] = 100 * history[0, 1]
+    assert divergence(history, p0, p0) == "the training loss grew to 110 from 1.1"
+    history[1, 1] = 1.0
+    assert divergence(history, p0, {k: 99 * v for k, v in p0.items()}) is None
+    assert divergence(history, p0, {k: 100 * v for k, v in p0.items()}) == "the weights' norm grew 100-fold (to 100)"

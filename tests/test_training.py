@@ -122,3 +122,97 @@ def test_recorded_test_metrics_are_those_of_the_saved_weights_on_the_full_test_i
         assert row[3] == pytest.approx(cross_entropy(z, yt).mean(), rel=1e-4)
         zi = logits(params, xt[inked], np.float64)
         assert not np.allclose(zi, logits({**params, "W1": np.where(idle[:, None], 0, params["W1"])}, xt[inked]))
+
+
+def numpy_adam(params0, x, y, steps, lr, beta_1=0.9, beta_2=0.999, eps=1e-7):
+    """Full-batch Adam in numpy with Keras' rule, gradients by hand-written backprop of a
+    one-hidden-layer ReLU network and the mean cross-entropy (float64)."""
+    w = {k: np.asarray(v, np.float64).copy() for k, v in params0.items()}
+    m = {k: np.zeros_like(v) for k, v in w.items()}
+    v2 = {k: np.zeros_like(v) for k, v in w.items()}
+    onehot = np.eye(w["W2"].shape[1])[y]
+    for t in range(1, steps + 1):
+        z1 = x @ w["W1"] + w["b1"]
+        h = np.maximum(z1, 0)
+        z2 = h @ w["W2"] + w["b2"]
+        p = np.exp(z2 - z2.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        dz2 = (p - onehot) / len(x)
+        dz1 = (dz2 @ w["W2"].T) * (z1 > 0)
+        g = {"W2": h.T @ dz2, "b2": dz2.sum(0), "W1": x.T @ dz1, "b1": dz1.sum(0)}
+        lr_t = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        for k in w:
+            m[k] += (g[k] - m[k]) * (1 - beta_1)
+            v2[k] += (g[k] ** 2 - v2[k]) * (1 - beta_2)
+            w[k] -= lr_t * m[k] / (np.sqrt(v2[k]) + eps)
+    return w
+
+
+def test_adam_follows_keras_rule_step_by_step(mnist5k_pool):
+    """Against an independent numpy Adam (bias correction, moments, ε), full batch so that
+    no shuffle is involved; float64 inputs are taken as float32 like any others."""
+    x, y, xt, yt = mnist5k_pool
+    x, y = x[::97][:40].astype(np.float64), y[::97][:40]  # the pool is in class order: take every class
+    params0 = glorot_uniform_init([784, 12, 10], 1)
+    s = TrainSettings(learning_rate=0.01, batch_size=40, max_epochs=4, target_loss=1e-9, seed=0)
+    r = train_to_targets(params0, x, y, xt[::50].astype(np.float64), yt[::50], s, log=lambda m: None)
+    assert len(set(y)) == 10
+    expected = numpy_adam(params0, x.astype(np.float32).astype(np.float64), y, 4, 0.01)
+    for k in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(r.final_params[k], expected[k], rtol=2e-4, atol=2e-6)
+    assert r.optimizer["step"] == 4 and r.optimizer["step"].dtype == np.int64
+
+
+def test_a_carried_optimizer_continues_the_run_it_came_from(mnist5k_pool):
+    """Six full-batch epochs equal three, then three more from the saved weights and Adam
+    state: what the carry_optimizer protocol relies on."""
+    x, y, xt, yt = mnist5k_pool
+    x, y, xt, yt = x[::97][:40], y[::97][:40], xt[::50], yt[::50]
+    params0 = glorot_uniform_init([784, 12, 10], 2)
+    settings = dict(learning_rate=0.01, batch_size=40, target_loss=1e-9, seed=0)
+    whole = train_to_targets(params0, x, y, xt, yt, TrainSettings(max_epochs=6, **settings), log=lambda m: None)
+    first = train_to_targets(params0, x, y, xt, yt, TrainSettings(max_epochs=3, **settings), log=lambda m: None)
+    second = train_to_targets(first.final_params, x, y, xt, yt, TrainSettings(max_epochs=3, **settings),
+                              log=lambda m: None, optimizer=first.optimizer)
+    for k in whole.final_params:
+        np.testing.assert_allclose(second.final_params[k], whole.final_params[k], rtol=1e-5, atol=1e-7)
+    for k in whole.optimizer:
+        np.testing.assert_allclose(second.optimizer[k], whole.optimizer[k], rtol=1e-5, atol=1e-9)
+    fresh = train_to_targets(first.final_params, x, y, xt, yt, TrainSettings(max_epochs=3, **settings),
+                             log=lambda m: None)
+    assert not np.allclose(fresh.final_params["W2"], whole.final_params["W2"], rtol=1e-3)  # Adam's state matters
+
+
+def test_progress_is_logged_every_hundred_epochs_and_at_the_end(problem):
+    params0, x, y, xt, yt = problem
+    lines = []
+    train_to_targets(params0, x, y, xt, yt, TrainSettings(batch_size=48, max_epochs=250, target_loss=1e-9,
+                                                         chunk_epochs=50), log=lines.append)
+    import re
+
+    assert [int(re.match(r"epoch\s+(\d+) of 250", line).group(1)) for line in lines if line.startswith("epoch")] == [
+        100, 200, 250]
+
+
+def test_a_non_finite_loss_names_its_epoch_and_learning_rate():
+    from genstudy.training import TrainingDiverged, check_finite
+
+    rows = np.array([[4, 0.5, 1, 0.6, 0.5], [5, np.nan, 1, 0.6, 0.5], [6, np.inf, 1, 0.6, 0.5]])
+    with pytest.raises(TrainingDiverged, match=r"training loss became nan at epoch 5 with learning rate 0.5:"):
+        check_finite(rows, TrainSettings(learning_rate=0.5))
+
+
+def test_the_resume_fingerprint_covers_settings_weights_data_and_the_carried_optimizer(problem):
+    from genstudy.training import job_fingerprint
+
+    params0, x, y, xt, yt = problem
+    s, data = TrainSettings(), [x, y, xt, yt]
+    base = job_fingerprint(s, params0, data, None)
+    optimizer = {"m_W1": np.zeros(2), "step": np.array(3)}
+    assert base == job_fingerprint(TrainSettings(), dict(params0), list(data), None) and len(base) == 16
+    others = [job_fingerprint(TrainSettings(seed=1), params0, data, None),
+              job_fingerprint(s, {**params0, "b1": params0["b1"] + 1}, data, None),
+              job_fingerprint(s, params0, [x, y, xt, yt + 1], None),
+              job_fingerprint(s, params0, data, optimizer),
+              job_fingerprint(s, params0, data, {**optimizer, "step": np.array(4)})]
+    assert len({base, *others}) == 6

@@ -33,8 +33,7 @@ def typed_config(value, schema: dict, defs: dict | None = None):
     for key in ("oneOf", "anyOf"):
         if key in schema:
             return _first_valid(value, schema[key], defs)
-    kinds = schema.get("type")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
+    kinds = as_list(schema.get("type"))
     if "object" in kinds and isinstance(value, dict):
         props = schema.get("properties", {})
         return {k: typed_config(v, props[k], defs) if k in props else v for k, v in value.items()}
@@ -145,7 +144,7 @@ def read_config_file(path) -> dict:
     return doc
 
 
-def check_dataset_content(dataset: str, test_size: int) -> dict:
+def check_dataset_content(dataset: str) -> dict:
     """A user's .npz, loaded and checked in full when numpy is at hand (it is not in a bare
     Snakemake environment; prepare_data then checks it in its job). Returns the classes
     found and warnings (classes missing from a split)."""
@@ -233,7 +232,7 @@ def check_config(config: dict) -> dict:
         raise ConfigError(f"sizes: {big} larger than the training pool of {config['dataset']} "
                           f"({shape['pool_size']} examples)")
     check_dataset_available(config["dataset"])
-    content = check_dataset_content(config["dataset"], config["test_size"])
+    content = check_dataset_content(config["dataset"])
     shape["n_classes"] = shape["n_classes"] or content.get("n_classes")
     limit = config.get("max_job_memory_gb")
     check_memory(config, shape, limit * 1024 if limit else machine_memory_mb())

@@ -128,6 +128,8 @@ def lanczos(matvec, v0: np.ndarray, max_steps: int, stop=None) -> LanczosResult:
     """
     dim = len(v0)
     steps = min(max_steps, dim)
+    if steps < 1:
+        raise ValueError(f"Lanczos needs at least one step (max_steps {max_steps}, dimension {dim})")
     Q = np.zeros((steps, dim))
     q = v0 / np.linalg.norm(v0)
     alphas, betas = [], []
@@ -146,10 +148,9 @@ def lanczos(matvec, v0: np.ndarray, max_steps: int, stop=None) -> LanczosResult:
             return result
         betas.append(b)
         q = w / b
-    return LanczosResult(np.array(alphas), np.array(betas[: len(alphas) - 1]))
 
 
-def hessian_lanczos(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int = 100, tol: float = 1e-3,
+def hessian_lanczos(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int, tol: float,
                     min_steps: int = 0) -> LanczosResult:
     """One Lanczos run from a Rademacher vector, long enough for the top-k eigenvalues.
 
@@ -180,8 +181,8 @@ def converged_top(res: LanczosResult, k: int, tol: float) -> tuple[np.ndarray, n
     return top, ok
 
 
-def hessian_top_eigenvalues(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int = 100,
-                            tol: float = 1e-3) -> tuple[np.ndarray, int]:
+def hessian_top_eigenvalues(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int,
+                            tol: float) -> tuple[np.ndarray, int]:
     """Top-k (largest algebraic) Hessian eigenvalues, descending, NaN where not converged
     to ``tol`` within ``max_iter`` steps; and the number of HVPs used."""
     res = hessian_lanczos(hvp, dim, k, rng, max_iter, tol)
@@ -223,8 +224,8 @@ def hessian_trace_exact(params: dict, x: np.ndarray, batch: int = 1024) -> float
     return total / len(x)
 
 
-def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float = 0.02, min_vectors: int = 10,
-                     max_vectors: int = 30) -> tuple[float, float, int]:
+def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float, min_vectors: int,
+                     max_vectors: int) -> tuple[float, float, int]:
     """tr(H) ≈ mean of vᵀHv over Rademacher v (Hutchinson 1990; PyHessian).
 
     Adds vectors until the standard error is below ``tol`` times the mean (after at
@@ -244,7 +245,7 @@ def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float = 0.02,
     return float(s.mean()), se, len(s)
 
 
-def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int = 3, steps: int = 60,
+def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int, steps: int,
                 first: LanczosResult | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stochastic Lanczos quadrature of the Hessian's spectral density (Ghorbani et al. 2019).
 
@@ -266,8 +267,8 @@ def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int = 3, steps: i
     return nodes, weights
 
 
-def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, alpha: float = 5e-4,
-              steps: int = 20, restarts: int = 3) -> float:
+def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, alpha: float, steps: int,
+              restarts: int) -> float:
     """Keskar et al. 2017 sharpness as in Neyshabur et al. 2017:
 
         max_{|ν_i| ≤ α(|w_i| + 1)} [L(w + ν) − L(w)] / (1 + L(w)),

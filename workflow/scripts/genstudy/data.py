@@ -121,9 +121,7 @@ def stratified_split(y: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarr
         members = np.flatnonzero(y == cls)
         test.append(rng.permutation(members)[:k])
     test_idx = np.sort(np.concatenate(test))
-    pool_mask = np.ones(len(y), bool)
-    pool_mask[test_idx] = False
-    return np.flatnonzero(pool_mask), test_idx
+    return np.setdiff1d(np.arange(len(y)), test_idx), test_idx
 
 
 def prepare_pool_and_test(dataset: str, test_size: int, seed: int):

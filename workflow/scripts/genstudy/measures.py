@@ -14,7 +14,7 @@ import numpy as np
 
 from .curvature import (TrainingLoss, converged_top, hessian_lanczos, hessian_trace_exact, hutchinson_trace,
                         jacobian_frobenius, sharpness, slq_density)
-from .flatness import pacbayes_sigma
+from .flatness import SIGMA_UPPER, pacbayes_sigma
 from .model import flatten
 from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin, l2_path_over_margin,
                     l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
@@ -126,12 +126,14 @@ def flatness_measures(c: Context):
                                   s.sharpness_restarts)}
     notes = []
     for name, noise, stream in (("pacbayes", "isotropic", 0), ("pacbayes_mag", "magnitude_aware", 1)):
-        sigma = pacbayes_sigma(c.params, c.x, c.y, rng_for(s.seed, STREAM_FLAT, stream), s.flatness_target_drop,
-                               s.flatness_draws, s.flatness_halvings, s.flatness_epsilon, noise=noise)
+        sigma = pacbayes_sigma(c.params, c.x, c.y, rng_for(s.seed, STREAM_FLAT, stream),
+                               target_drop=s.flatness_target_drop, draws=s.flatness_draws,
+                               halvings=s.flatness_halvings, epsilon=s.flatness_epsilon, noise=noise)
         rec[f"{name}_sigma"] = sigma
         rec[f"{name}_flatness"] = 1.0 / sigma**2 if sigma > 0 else None
-        if sigma >= 2.0 * (1 - 2.0 ** -s.flatness_halvings):
-            notes.append(f"{name}_flatness: σ reached the search's upper bound 2; the value is a lower bound on flatness")
+        if sigma >= SIGMA_UPPER * (1 - 2.0 ** -s.flatness_halvings):
+            notes.append(f"{name}_flatness: σ reached the search's upper bound {SIGMA_UPPER:g}; the value is a lower "
+                         "bound on flatness")
         if sigma <= 0:
             notes.append(f"{name}_flatness: σ collapsed to 0 (any noise costs the target accuracy drop); left empty")
     return rec, notes

@@ -18,7 +18,7 @@ from .study import n_parameters  # noqa: F401  (the network's size, re-exported 
 
 def param_names(depth: int) -> tuple[str, ...]:
     """``W1 b1 … W{depth} b{depth}``: the order of every parameter list and flat vector."""
-    return tuple(f"{kind}{i}" for i in range(1, int(depth) + 1) for kind in ("W", "b"))
+    return tuple(f"{kind}{i}" for i in range(1, depth + 1) for kind in ("W", "b"))
 
 
 def depth_of(params: dict) -> int:

@@ -20,7 +20,7 @@ def _kernels(params: dict) -> list[np.ndarray]:
 
 def frobenius_norms(params: dict) -> list[float]:
     """‖W_i‖_F for each kernel (biases excluded)."""
-    return [float(np.linalg.norm(W, "fro")) for W in _kernels(params)]
+    return [float(np.linalg.norm(W)) for W in _kernels(params)]  # a matrix's default norm: Frobenius
 
 
 def spectral_norms(params: dict) -> list[float]:
@@ -43,7 +43,7 @@ def margins(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return true - others.max(axis=1)
 
 
-def margin_gamma(params: dict, x: np.ndarray, y: np.ndarray, percentile: float = 5.0) -> float:
+def margin_gamma(params: dict, x: np.ndarray, y: np.ndarray, percentile: float) -> float:
     """γ: the ``percentile``-th percentile (numpy's linear interpolation) of the training margins."""
     return float(np.percentile(margins(params, x, y), percentile))
 
@@ -83,5 +83,5 @@ def l1_path_over_margin(params: dict, gamma: float) -> float:
 
 def distance_to_init(params: dict, params0: dict) -> float:
     """‖w − w0‖_2 over all parameters, weights and biases."""
-    return float(np.sqrt(sum(np.sum((np.asarray(params[k], np.float64) - np.asarray(params0[k], np.float64)) ** 2)
+    return float(np.sqrt(sum(np.sum((np.asarray(params[k], np.float64) - params0[k]) ** 2)
                              for k in params0 if k in params)))

@@ -48,7 +48,7 @@ def _declared(column: str) -> bool:
 
 
 def oriented(table: pd.DataFrame, column: str) -> pd.Series:
-    return entry(column).orientation * pd.to_numeric(table[column], errors="coerce")
+    return entry(column).orientation * pd.to_numeric(table[column])
 
 
 def test_error(table: pd.DataFrame) -> pd.Series:
@@ -62,11 +62,11 @@ def trusted(table: pd.DataFrame) -> pd.Series:
 
 def kendall(values, errors, min_n: int = 3) -> tuple[float, float, int]:
     """(τ-b, two-sided p, n) over the pairs where both are defined; NaN when undefined
-    (fewer than ``min_n`` runs, or a constant side)."""
+    (fewer than ``min_n`` runs, or a constant side, where scipy returns NaN)."""
     v, e = np.asarray(values, float), np.asarray(errors, float)
     ok = np.isfinite(v) & np.isfinite(e)
     n = int(ok.sum())
-    if n < min_n or np.unique(v[ok]).size < 2 or np.unique(e[ok]).size < 2:
+    if n < min_n:
         return np.nan, np.nan, n
     tau, p = kendalltau(v[ok], e[ok])
     return float(tau), float(p), n
@@ -101,10 +101,9 @@ def granulated_psi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: s
     """(ψ of ``axis``, number of slices): mean τ over the slices where only ``axis`` (and the seed)
     varies. A measure constant within a slice orders nothing there: that slice counts as τ = 0."""
     others = [a for a in axes if a != axis]
-    key = others[0] if len(others) == 1 else others
-    groups = sub.groupby(key, dropna=False, sort=False).groups if others else {(): sub.index}
+    slices = [g.index for _, g in sub.groupby(others, dropna=False)] if others else [sub.index]
     taus = []
-    for idx in groups.values():
+    for idx in slices:
         if sub.loc[idx, axis].nunique() > 1:
             # a slice of a two-valued axis with one seed is two runs: τ is then ±1, as in Jiang et al.
             tau, _, _ = kendall(values.loc[idx], err.loc[idx], min_n=2)
@@ -115,9 +114,7 @@ def granulated_psi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: s
 def conditional_mutual_information(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axes: list[str]):
     """(min over conditioning sets S of Î(V_μ; V_g | U_S), number of run pairs used)."""
     keep = values.notna() & err.notna()
-    sub, v, e = sub[keep], values[keep].to_numpy(float), err[keep].to_numpy(float)
-    if len(sub) < 2 or not axes:
-        return np.nan, 0
+    sub, v, e = sub[keep], values[keep].to_numpy(), err[keep].to_numpy()
     i, j = np.where(~np.eye(len(sub), dtype=bool))
     codes = {a: pd.factorize(sub[a])[0] for a in axes}
     differ = np.zeros(len(i), bool)
@@ -128,14 +125,14 @@ def conditional_mutual_information(sub: pd.DataFrame, values: pd.Series, err: pd
         return np.nan, 0
     vg, vm = np.sign(e[i] - e[j]), np.sign(v[i] - v[j])
     sets = [s for size in range(min(2, len(axes) - 1) + 1) for s in itertools.combinations(axes, size)]
-    scores = [_normalised_cmi(vm, vg, [codes[a][i] * 1000003 + codes[a][j] for a in s]) for s in sets]
+    scores = [_normalised_cmi(vm, vg, [c for a in s for c in (codes[a][i], codes[a][j])]) for s in sets]
     scores = [s for s in scores if np.isfinite(s)]
     return (float(min(scores)) if scores else np.nan), len(i) // 2
 
 
 def _normalised_cmi(vm: np.ndarray, vg: np.ndarray, conditions: list[np.ndarray]) -> float:
     """I(V_μ; V_g | U) / H(V_g | U), from counts; NaN when H(V_g | U) = 0."""
-    u = pd.Series(list(zip(*conditions))) if conditions else pd.Series(np.zeros(len(vm), int))
+    u = pd.Series(list(zip(*conditions)) if conditions else [0] * len(vm))
     frame = pd.DataFrame({"u": pd.factorize(u)[0], "m": vm, "g": vg})
     n = len(frame)
     p_u = frame.groupby("u").size() / n
@@ -149,7 +146,7 @@ def _normalised_cmi(vm: np.ndarray, vg: np.ndarray, conditions: list[np.ndarray]
     mi = float(np.sum(p_umg.to_numpy() * np.log(p_umg.to_numpy() * pu / (um * ug))))
     gu = p_ug.to_numpy() / p_u.reindex(p_ug.index.get_level_values("u")).to_numpy()
     h = float(-np.sum(p_ug.to_numpy() * np.log(gu)))
-    return mi / h if h > 1e-12 else np.nan
+    return mi / h if h > 0 else np.nan
 
 
 def granulated_kendall(table: pd.DataFrame, axes: list[str]) -> pd.DataFrame:

@@ -86,11 +86,11 @@ class RegistryError(KeyError):
 def entry(name: str) -> Column:
     """The entry of a column; for an adjusted column, the entry of its raw measure.
 
-    Exact names win over patterns, so ``hessian_eig_1`` is ranked and ``hessian_eig_2`` is not.
+    The first entry that matches wins: ``hessian_eig_1`` is declared before the pattern
+    ``hessian_eig_{i}``, so it is ranked and ``hessian_eig_2`` is not.
     """
     raw = name[: -len(ADJUSTED_SUFFIX)] if name.endswith(ADJUSTED_SUFFIX) else name
-    exact = [c for c in MEASURES if c.name == raw]
-    found = exact or [c for c in MEASURES if c.matches(raw)]
+    found = [c for c in MEASURES if c.matches(raw)]
     if not found or (raw != name and not found[0].adjust):
         raise RegistryError(f"column {name!r} is declared by no entry of genstudy.registry.MEASURES")
     return found[0]

@@ -41,7 +41,7 @@ def measures_memory_mb(n: int, n_features: int, sizes, lanczos_vectors: int, jac
 
 def train_runtime_min(n: int, n_test: int, sizes, max_epochs: int) -> float:
     epoch_s = SECONDS_PER_EXAMPLE_PARAM * (n + n_test / 3) * n_parameters(sizes)
-    return max(5.0, HEADROOM * (STARTUP_S + max_epochs * epoch_s) / 60)
+    return HEADROOM * (STARTUP_S + max_epochs * epoch_s) / 60
 
 
 def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, checkpoints: int) -> float:
@@ -49,7 +49,7 @@ def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, chec
     about eight epochs' worth of arithmetic per example and parameter."""
     per_example = 8 * SECONDS_PER_EXAMPLE_PARAM * n_parameters(sizes)
     seconds = STARTUP_S + checkpoints * products_per_checkpoint * per_example * n_total
-    return max(5.0, HEADROOM * seconds / 60)
+    return HEADROOM * seconds / 60
 
 
 def job_resources(rule: str, size: int, hidden: list, attempt: int, config: dict, data: dict) -> dict:

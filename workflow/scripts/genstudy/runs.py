@@ -12,13 +12,25 @@ from .arrays import FileContractError, load_json, load_params, save_json, save_n
 from .contract import CHECKPOINTS, HISTORY_COLUMNS
 from .norms import l2_seed
 from .study import arch_columns, hidden_key
-from .training import divergence
 
 RUN_KEYS = ("label_mode", "hidden", "learning_rate", "batch_size", "protocol", "size", "seed")
 TRAINING_COLUMNS = ("label_mode", "hidden", "depth", "width", "n_params", "learning_rate", "batch_size", "protocol",
                     "size", "seed", "checkpoint", "reached", "diverged", "epoch", "updates", "train_loss",
                     "train_acc", "test_loss", "test_acc", "gen_gap", "l2_seed", "checkpoint_file", "subset_file")
 SUMMARY_KEYS = ("run", "batches_per_epoch", "final_epoch", "diverged", "subset_file") + CHECKPOINTS
+
+DIVERGENCE_FACTOR = 100.0  # a loss, or a weight norm, this many times the initial one marks a diverged run
+
+
+def divergence(history: np.ndarray, params0: dict, params: dict) -> str | None:
+    """Why a run diverged, or None: its training loss grew by orders of magnitude, or its
+    weights did (then the loss can even underflow to 0 while every number is meaningless)."""
+    if np.max(history[:, 1]) >= DIVERGENCE_FACTOR * history[0, 1]:
+        return f"the training loss grew to {np.max(history[:, 1]):.3g} from {history[0, 1]:.3g}"
+    norm0, norm = (np.sqrt(sum(np.sum(np.asarray(p, np.float64) ** 2) for p in ps.values())) for ps in (params0, params))
+    if norm >= DIVERGENCE_FACTOR * norm0:
+        return f"the weights' norm grew {norm / norm0:.3g}-fold (to {norm:.3g})"
+    return None
 
 
 def history_csv(history: np.ndarray) -> str:
@@ -37,7 +49,7 @@ def write_training_outputs(result, settings, outputs: dict, run: dict, subset_fi
     final_epoch = result.final_epoch
     ckpts = {
         "acc1": (result.acc1_epoch, result.acc1_params),
-        "loss0": (result.loss0_epoch, result.final_params if result.loss0_epoch else None),
+        "loss0": (result.loss0_epoch, result.final_params),
     }
     summary = {
         "run": run,

@@ -38,7 +38,7 @@ def join_measures(training: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
     """training.csv's rows, in its order, with one column per measure (empty where undefined),
     then the baselines, then every ranked column's adjusted form ``<name>_adj``."""
     depth, top_k = int(training["depth"].max()), _top_k(measures)
-    cols = [c for c in columns(depth, top_k) if entry(c).kind != "baseline" and c not in training.columns]
+    cols = [c for c in columns(depth, top_k) if c not in training.columns and c not in BASELINES]
     m = measures.reindex(columns=RUN_KEYS + cols)
     out = training.merge(m, on=RUN_KEYS, how="left", validate="one_to_one")
     missing = out[cols].isna().all(axis=1)
@@ -46,15 +46,15 @@ def join_measures(training: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
         raise FileContractError(f"no measures for rows {out.loc[missing, RUN_KEYS].to_dict('records')[:3]}")
     for name, baseline in BASELINES.items():
         out[name] = baseline(out)
-    ranked = [c for c in columns(depth, top_k) if entry(c).ranked and entry(c).adjust]
+    ranked = [c for c in columns(depth, top_k) if entry(c).adjust]  # complexity measures and baselines
     adjusted = {f"{c}{ADJUSTED_SUFFIX}": [adjusted_value(v, m, entry(c).adjust) for v, m in zip(out[c], out["size"])]
                 for c in ranked}
-    return pd.concat([out, pd.DataFrame(adjusted, index=out.index, dtype=float)], axis=1)
+    return out.assign(**adjusted)
 
 
-def adjusted_value(value, m, how):
-    v = None if pd.isna(value) else float(value)
-    a = adjusted(v, int(m), how)
+def adjusted_value(value, m, how) -> float:
+    """The adjusted form of one cell; NaN where it is undefined (an empty cell is NaN too)."""
+    a = adjusted(float(value), int(m), how)
     return np.nan if a is None else a
 
 
@@ -68,7 +68,7 @@ def read_training(path) -> pd.DataFrame:
     from .runs import TRAINING_COLUMNS
 
     try:
-        t = pd.read_csv(path, dtype={"hidden": str, "label_mode": str, "protocol": str, "checkpoint": str})
+        t = pd.read_csv(path, dtype={"hidden": str})  # "64" stays the architecture "64", not a number
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise FileContractError(f"{path}: unreadable table ({exc})") from exc
     if list(t.columns) != list(TRAINING_COLUMNS):

@@ -61,20 +61,6 @@ class TrainingDiverged(RuntimeError):
     """The training loss became NaN or infinite: nothing of the run can be trusted."""
 
 
-DIVERGENCE_FACTOR = 100.0  # a loss, or a weight norm, this many times the initial one marks a diverged run
-
-
-def divergence(history: np.ndarray, params0: dict, params: dict) -> str | None:
-    """Why a run diverged, or None: its training loss grew by orders of magnitude, or its
-    weights did (then the loss can even underflow to 0 while every number is meaningless)."""
-    if np.max(history[:, 1]) >= DIVERGENCE_FACTOR * history[0, 1]:
-        return f"the training loss grew to {np.max(history[:, 1]):.3g} from {history[0, 1]:.3g}"
-    norm0, norm = (np.sqrt(sum(np.sum(np.asarray(p, np.float64) ** 2) for p in ps.values())) for ps in (params0, params))
-    if norm >= DIVERGENCE_FACTOR * norm0:
-        return f"the weights' norm grew {norm / norm0:.3g}-fold (to {norm:.3g})"
-    return None
-
-
 def check_finite(rows: np.ndarray, s: TrainSettings) -> None:
     bad = ~np.isfinite(rows[:, 1])
     if bad.any():
@@ -83,10 +69,12 @@ def check_finite(rows: np.ndarray, s: TrainSettings) -> None:
                                "lower train.learning_rate; nothing of this run was written")
 
 
-def settings_fingerprint(settings: TrainSettings, arrays) -> str:
-    """Identifies the job a resume state belongs to (settings and input bytes)."""
+def job_fingerprint(settings: TrainSettings, params0: dict, data: list, optimizer: dict | None) -> str:
+    """Identifies the job a resume state belongs to: its settings and the bytes of its
+    initial weights, data and carried optimizer state (none: an independent run)."""
+    carried = [] if optimizer is None else [np.asarray(optimizer[k]) for k in sorted(optimizer)]
     h = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
-    for a in arrays:
+    for a in ordered(params0) + list(data) + carried:
         h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()[:16]
 
@@ -99,7 +87,6 @@ class TrainData:
     """Constant tensors of one run: the compacted subset, and train + test stacked for the
     exact evaluation (one forward pass), with the idle inputs' fixed first-layer offset."""
     x: object
-    y: object
     y1h: object
     x_eval: object
     y_eval: object
@@ -114,9 +101,8 @@ class TrainData:
         f32 = tf.float32
         x_eval = np.concatenate([x, x_test]).astype(np.float32)
         y_eval = np.concatenate([y, y_test]).astype(np.int32)
-        y_t = tf.constant(y, tf.int32)
         return cls(
-            x=tf.constant(compaction.inputs(np.asarray(x, np.float32))), y=y_t, y1h=tf.one_hot(y_t, n_classes, dtype=f32),
+            x=tf.constant(compaction.inputs(x)), y1h=tf.one_hot(y, n_classes, dtype=f32),
             x_eval=tf.constant(compaction.inputs(x_eval)),
             # zero for the training rows, whose idle inputs are zero by definition
             eval_offset=tf.constant(compaction.idle_offset(x_eval, W1_full)),
@@ -149,12 +135,11 @@ class TrainState:
         if optimizer is None:
             m, v = [tf.Variable(tf.zeros_like(x)) for x in w], [tf.Variable(tf.zeros_like(x)) for x in w]
         else:
-            m = [tf.Variable(optimizer[f"m_{k}"], dtype=tf.float32) for k in names]
-            v = [tf.Variable(optimizer[f"v_{k}"], dtype=tf.float32) for k in names]
+            m = [tf.Variable(optimizer[f"m_{k}"]) for k in names]  # float32 (optimizer_moments)
+            v = [tf.Variable(optimizer[f"v_{k}"]) for k in names]
         step = 0 if optimizer is None else int(optimizer["step"])
         return cls(w=w, m=m, v=v, acc1_w=[tf.Variable(x) for x in w], step=tf.Variable(step, dtype=tf.int64),
-                   epoch=tf.Variable(0, dtype=tf.int32), acc1_epoch=tf.Variable(0, dtype=tf.int32),
-                   loss0_epoch=tf.Variable(0, dtype=tf.int32))
+                   epoch=tf.Variable(0), acc1_epoch=tf.Variable(0), loss0_epoch=tf.Variable(0))  # int32
 
     def group(self, name: str) -> list:
         return {"w": self.w, "m": self.m, "v": self.v, "acc1": self.acc1_w}[name]
@@ -345,8 +330,7 @@ def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings, sta
     x, x_test = np.asarray(x, np.float32), np.asarray(x_test, np.float32)
     y, y_test = np.asarray(y, np.int64), np.asarray(y_test, np.int64)
     run = _Run(tf, params0, x, y, x_test, y_test, s, optimizer)
-    carried = [] if optimizer is None else [np.asarray(optimizer[k]) for k in sorted(optimizer)]
-    fingerprint = settings_fingerprint(s, ordered(params0) + [x, y, x_test, y_test] + carried)
+    fingerprint = job_fingerprint(s, params0, [x, y, x_test, y_test], optimizer)
     history = run.history_row0()
     state_path = Path(state_path) if state_path else None
     saved = load_resume_state(state_path, fingerprint, log)
