@@ -497,6 +497,28 @@ def test_labels_are_drawn_and_returned_as_integers():
     assert y.dtype == np.int64 and y.tolist() == [1, 2, 0]
 
 
+def _python2_pickle(obj) -> bytes:
+    """``obj`` pickled as Python 2 pickled CIFAR-10's batches: protocol 2, every bytes object
+    (the dict's keys, the array's raw data) a Python 2 ``str``, which Python 3 reads back as
+    bytes only when told ``encoding="bytes"``."""
+    import io
+    import pickle
+    import struct
+
+    class Python2Pickler(pickle._Pickler):
+        dispatch = dict(pickle._Pickler.dispatch)
+
+        def save_str2(self, value):
+            self.write(pickle.BINSTRING + struct.pack("<i", len(value)) + value)
+            self.memoize(value)
+
+        dispatch[bytes] = save_str2
+
+    out = io.BytesIO()
+    Python2Pickler(out, protocol=2).dump(obj)
+    return out.getvalue()
+
+
 def test_keras_datasets_are_read_from_keras_download_cache(tmp_path, monkeypatch):
     """The cached files, laid out as the Keras in the lock leaves them, read without Keras:
     Fashion-MNIST's gzipped idx files, CIFAR-10's pickled batches (planes to channels-last)
@@ -523,7 +545,7 @@ def test_keras_datasets_are_read_from_keras_download_cache(tmp_path, monkeypatch
     batches = {}
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         batches[name] = {b"data": rng.integers(0, 256, (2, 3072)).astype(np.uint8), b"labels": [int(rng.integers(10)), 9]}
-        (folder / name).write_bytes(pickle.dumps(batches[name]))
+        (folder / name).write_bytes(_python2_pickle(batches[name]))
     assert DATASETS["cifar10"].cached()
     s = load_dataset("cifar10")
     assert s.x_train.shape == (10, 3072) and s.y_test.tolist() == batches["test_batch"][b"labels"]
@@ -538,6 +560,29 @@ def test_keras_datasets_are_read_from_keras_download_cache(tmp_path, monkeypatch
     x = np.ones((4, 28, 28), np.uint8)
     np.savez(tmp_path / "datasets" / "mnist.npz", x_train=x, y_train=np.arange(4), x_test=x[:2], y_test=np.arange(2))
     assert load_dataset("mnist").y_train.tolist() == [0, 1, 2, 3]
+
+
+def test_a_keras_dataset_missing_from_the_cache_is_downloaded_by_its_keras_loader(tmp_path, monkeypatch):
+    """Keras' own loader (here a stand-in: this machine cannot reach Keras' hosts) is asked to
+    download the missing dataset, by name, once; the file it leaves is what is read."""
+    import types
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    calls = []
+
+    def download():
+        calls.append("mnist")
+        x = np.full((3, 28, 28), 255, np.uint8)
+        (tmp_path / "datasets").mkdir()
+        np.savez(tmp_path / "datasets" / "mnist.npz", x_train=x, y_train=np.array([7, 8, 9]), x_test=x[:1],
+                 y_test=np.array([1]))
+
+    keras = types.SimpleNamespace(datasets=types.SimpleNamespace(mnist=types.SimpleNamespace(load_data=download)))
+    monkeypatch.setitem(sys.modules, "keras", keras)
+    assert not DATASETS["mnist"].cached()
+    s = load_dataset("mnist")
+    assert calls == ["mnist"] and s.y_train.tolist() == [7, 8, 9] and s.x_test.shape == (1, 784)
+    assert load_dataset("mnist").y_test.tolist() == [1] and calls == ["mnist"]  # cached now: no second download
 
 
 def test_npz_headers_read_both_npy_header_versions(tmp_path):

@@ -294,6 +294,48 @@ def test_sharpness_runs_l_bfgs_b_in_the_box_from_zero_the_gradient_vertex_and_ra
     assert not np.array_equal(starts[2], starts[3])  # random vertices, not one vertex twice
 
 
+class ConcaveLoss:
+    """L(θ) = 1 − ‖θ − a‖²: its maximum over the box is inside it, at θ = a, where neither ν = 0
+    nor any vertex lies, so only an ascent that follows the gradient finds it."""
+
+    def __init__(self, a):
+        self.a = np.asarray(a, np.float64)
+
+    def value_and_grad(self, theta):
+        return 1.0 - float(np.sum((theta - self.a) ** 2)), -2.0 * (theta - self.a)
+
+
+def test_sharpness_climbs_to_a_maximum_inside_the_box():
+    loss, theta = ConcaveLoss([0.3, -0.5, 0.2]), np.zeros(3)
+    base = 1.0 - 0.38
+    for restarts in (1, 3):
+        found = C.sharpness(loss, theta, np.random.default_rng(0), alpha=1.0, steps=50, restarts=restarts)
+        assert found == pytest.approx((1.0 - base) / (1.0 + base), rel=1e-6)
+
+
+def test_lanczos_breakdown_is_relative_to_the_scale_of_the_matrix():
+    """A matrix of eigenvalues 1e-12 … 5e-12 is as well conditioned as one of 1 … 5: every
+    step's β is ~1e-12, which is no breakdown at that scale; a zero matrix breaks down at once."""
+    eigenvalues = 1e-12 * np.arange(1.0, 6.0)
+    res = C.lanczos(lambda v: eigenvalues * v, np.ones(5), max_steps=5)
+    assert len(res.alpha) == 5
+    np.testing.assert_allclose(np.sort(res.ritz()[0]), eigenvalues, rtol=1e-8)
+    zero = C.lanczos(lambda v: 0.0 * v, np.ones(5), max_steps=5)
+    assert len(zero.alpha) == 1 and zero.residual == 0.0
+
+
+def test_hessian_lanczos_stops_once_the_top_k_have_converged():
+    """200 well-separated eigenvalues: the top 2 converge long before 200 steps, and the run
+    stops there with both residuals within tolerance."""
+    eigenvalues = np.concatenate([[100.0, 50.0], np.linspace(0.0, 1.0, 198)])
+    res = C.hessian_lanczos(lambda v: eigenvalues * v, 200, k=2, rng=np.random.default_rng(0), max_iter=200,
+                            tol=1e-8)
+    values, residuals = res.ritz()
+    assert len(res.alpha) < 50
+    np.testing.assert_allclose(values[:2], [100.0, 50.0], rtol=1e-8)
+    assert np.all(residuals[:2] <= 1e-8 * values[:2])
+
+
 def test_measures_over_margin_are_empty_with_a_note_when_the_margin_is_negative():
     from genstudy.measures import Context, MeasureSettings, margin_measures, norm_measures
 

@@ -10,7 +10,8 @@ from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.arrays import load_checkpoint, load_params, save_npz
 from genstudy.flatness import pacbayes_sigma
-from genstudy.model import InputCompaction, cross_entropy, depth_of, flatten, logits, n_parameters, param_names
+from genstudy.model import (InputCompaction, cross_entropy, depth_of, flatten, layer_sizes, logits, n_parameters,
+                            param_names)
 
 # (inputs, hidden…, classes): depth 1, 2 and 4
 ARCHITECTURES = {1: (6, 3), 2: (6, 4, 3), 4: (6, 3, 4, 2, 3)}
@@ -134,6 +135,12 @@ def test_param_names_follow_depth():
     assert param_names(1) == ("W1", "b1")
     assert param_names(3) == ("W1", "b1", "W2", "b2", "W3", "b3")
     assert depth_of({k: 0 for k in param_names(4)}) == 4
+
+
+def test_layer_sizes_run_from_the_inputs_through_the_hidden_widths_to_the_classes():
+    sizes = layer_sizes(np.int64(3072), (np.int64(64), "32", 16), 3)  # widths as parsed from a wildcard or YAML
+    assert sizes == [3072, 64, 32, 16, 3] and all(type(n) is int for n in sizes)
+    assert layer_sizes(784, [], 10) == [784, 10]
 
 
 def test_checkpoints_of_every_depth_load_and_todays_three_layer_files_too(tmp_path):

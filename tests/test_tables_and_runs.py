@@ -256,11 +256,14 @@ def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_wei
 def test_divergence_is_a_hundredfold_growth_of_the_loss_or_of_the_weights():
     from genstudy.runs import divergence
 
-    p0 = {"W1": np.full((2, 2), 0.5), "b1": np.zeros(2)}
-    history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 1.1 * 50, 0.3, 1.0, 0.2]])
-    assert divergence(history, p0, p0) is None  # fifty-fold: not yet (and 100 × the accuracy is no threshold)
+    p0 = {"W1": np.full((2, 2), 0.25), "b1": np.zeros(2)}  # norm 0.5
+    history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 1.1 * 99, 0.3, 1.0, 0.2]])
+    assert divergence(history, p0, p0) is None  # 99-fold: not yet (and 100 × the accuracy is no threshold)
     history[1, 1] = 100 * history[0, 1]
     assert divergence(history, p0, p0) == "the training loss grew to 110 from 1.1"
     history[1, 1] = 1.0
     assert divergence(history, p0, {k: 99 * v for k, v in p0.items()}) is None
-    assert divergence(history, p0, {k: 100 * v for k, v in p0.items()}) == "the weights' norm grew 100-fold (to 100)"
+    assert divergence(history, p0, {k: 100 * v for k, v in p0.items()}) == "the weights' norm grew 100-fold (to 50)"
+    # float32 weights so large that their squares overflow float32: the norm is still a number
+    blown = {"W1": np.full((2, 2), 1e20, np.float32), "b1": np.zeros(2, np.float32)}
+    assert divergence(history, p0, blown) == "the weights' norm grew 4e+20-fold (to 2e+20)"

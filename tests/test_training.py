@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from genstudy.model import cross_entropy, glorot_uniform_init, logits
-from genstudy.training import TrainSettings, train_to_targets
+from genstudy.training import TrainSettings, optimizer_moments, train_to_targets
 
 pytestmark = pytest.mark.tensorflow
 
@@ -216,3 +216,14 @@ def test_the_resume_fingerprint_covers_settings_weights_data_and_the_carried_opt
               job_fingerprint(s, params0, data, optimizer),
               job_fingerprint(s, params0, data, {**optimizer, "step": np.array(4)})]
     assert len({base, *others}) == 6
+
+
+def test_carried_moments_keep_exactly_the_input_rows_adam_still_moves():
+    """A row of W1 is busy when its first or its second moment is nonzero anywhere in it."""
+    m = np.array([[0.0, 0.0], [0.5, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    v = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    state = {"m_W1": m, "v_W1": v, "m_b1": np.zeros(2), "v_b1": np.ones(2), "step": np.int64(7)}
+    moments, busy = optimizer_moments(state, ("W1", "b1"))
+    assert busy.tolist() == [False, True, True, False]
+    assert moments["step"] == 7 and moments["v_b1"].dtype == np.float32 and set(moments) == set(state)
+    assert optimizer_moments(None, ("W1", "b1")) == (None, None)

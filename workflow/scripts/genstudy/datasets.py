@@ -55,7 +55,7 @@ def _load_from_keras_cache(name: str, read: Callable[[Path], tuple], path: str):
 def _read_idx_gz(path: Path, header_bytes: int):
     import numpy as np
 
-    with gzip.open(path, "rb") as f:
+    with gzip.open(path) as f:
         return np.frombuffer(f.read(), np.uint8, offset=header_bytes)
 
 
@@ -81,9 +81,9 @@ def _read_cifar_batch(path: Path):
 
     with open(path, "rb") as f:
         batch = _ArraysOnly(f, encoding="bytes").load()
+    labels = np.asarray(batch[b"labels"])
     # rows hold the red, green and blue planes in turn: to (N, 32, 32, 3), as Keras returns them
-    x = np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return x, np.asarray(batch[b"labels"], np.int64)
+    return batch[b"data"].reshape(len(labels), 3, 32, 32).transpose(0, 2, 3, 1), labels
 
 
 def _read_cifar10(folder: Path):
