@@ -55,5 +55,5 @@ lock:
 	 $(VENV)-lock/bin/pip freeze --exclude-editable | sort -f) > requirements.lock
 	rm -rf $(VENV)-lock
 
-clean:
-	rm -rf results .snakemake
+clean:  # every study's results; the committed benchmarks stay
+	rm -rf .snakemake $(filter-out results/benchmarks,$(wildcard results/*))
