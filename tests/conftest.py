@@ -1,3 +1,4 @@
+import itertools
 import os
 import re
 import subprocess
@@ -81,6 +82,18 @@ def finite_difference_hessian(params, x, y, h=1e-4):
             H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
                                  - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
     return H
+
+
+def brute_force_path_sum(params, per_edge):
+    """Σ over every input→output path of ∏ per_edge(W_i, i, j_{i-1}, j_i), by enumeration."""
+    from genstudy.model import depth_of
+
+    Ws = [params[f"W{i}"] for i in range(1, depth_of(params) + 1)]
+    widths = [Ws[0].shape[0]] + [W.shape[1] for W in Ws]
+    total = 0.0
+    for path in itertools.product(*(range(w) for w in widths)):
+        total += np.prod([per_edge(W, i, path[i], path[i + 1]) for i, W in enumerate(Ws)])
+    return total
 
 
 def tiny_data(seed=0, n=20, d=8, classes=10):

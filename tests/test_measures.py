@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import finite_difference_hessian, tiny_data, tiny_params
+from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.flatness import pacbayes_sigma
@@ -112,15 +112,6 @@ def test_slq_density_integrates_to_one_within_the_spectrum(tiny, exact_hessian):
     assert used.min() >= ev.min() - tol and used.max() <= ev.max() + tol
 
 
-def brute_force_paths(params, per_edge):
-    Ws = [params[f"W{i}"] for i in (1, 2, 3)]
-    total = 0.0
-    for j0, j1, j2, j3 in itertools.product(*(range(n) for n in (Ws[0].shape[0], Ws[0].shape[1], Ws[1].shape[1],
-                                                                   Ws[2].shape[1]))):
-        total += per_edge(Ws[0], 0, j0, j1) * per_edge(Ws[1], 1, j1, j2) * per_edge(Ws[2], 2, j2, j3)
-    return total
-
-
 def test_norms_against_numpy_and_brute_force_paths():
     params = tiny_params(1)
     x, y = tiny_data(1)
@@ -138,9 +129,9 @@ def test_norms_against_numpy_and_brute_force_paths():
     assert N.l2_over_margin(params, g) == pytest.approx(np.prod([4 * (W**2).sum() for W in Ws]) / g**2)
     spec = [np.linalg.svd(W, compute_uv=False)[0] for W in Ws]
     assert N.spectral_over_margin(params, g) == pytest.approx(np.prod([hi * s**2 for hi, s in zip(h, spec)]) / g**2)
-    l2p = brute_force_paths(params, lambda W, i, a, b: 4 * h[i] * W[a, b] ** 2)
+    l2p = brute_force_path_sum(params, lambda W, i, a, b: 4 * h[i] * W[a, b] ** 2)
     assert N.l2_path_over_margin(params, g) == pytest.approx(l2p / g**2, rel=1e-10)
-    l1p = brute_force_paths(params, lambda W, i, a, b: 2 * abs(W[a, b]))
+    l1p = brute_force_path_sum(params, lambda W, i, a, b: 2 * abs(W[a, b]))
     assert N.l1_path_over_margin(params, g) == pytest.approx(l1p**2 / g**2, rel=1e-10)
     p0 = tiny_params(2)
     diff = np.concatenate([(params[k] - p0[k]).ravel() for k in params])

@@ -1,11 +1,10 @@
 """The network of any depth: every measure against brute force on tiny networks of depth 1, 2 and 4,
 the exact input compaction, and the file contract across depths."""
-import itertools
 
 import numpy as np
 import pytest
 
-from conftest import finite_difference_hessian, tiny_data, tiny_params
+from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.arrays import load_checkpoint, load_params, save_npz
@@ -36,16 +35,6 @@ def network(depth):
         if min_abs_preactivation(params, x) > 5e-3:
             return params, x, y
     raise AssertionError("no kink-free tiny network found")
-
-
-def brute_force_path_sum(params, per_edge):
-    """Σ over every input→output path of ∏ per_edge(W_i, i, j_{i-1}, j_i), by enumeration."""
-    Ws = [params[f"W{i}"] for i in range(1, depth_of(params) + 1)]
-    widths = [Ws[0].shape[0]] + [W.shape[1] for W in Ws]
-    total = 0.0
-    for path in itertools.product(*(range(w) for w in widths)):
-        total += np.prod([per_edge(W, i, path[i], path[i + 1]) for i, W in enumerate(Ws)])
-    return total
 
 
 @pytest.mark.parametrize("depth", sorted(ARCHITECTURES))

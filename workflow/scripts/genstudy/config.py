@@ -189,14 +189,14 @@ def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
     """Refuse a network whose train or measures job would not fit, naming model.hidden and
     the memory its jobs would ask for (``resources.job_resources``, what the rules request)."""
     from . import resources
-    from .study import architectures, n_parameters
+    from .study import architectures, n_parameters, network_sizes
 
     n = max(config["sizes"])
     for arch in architectures(config["model"]["hidden"]):
         need = {rule: resources.job_resources(rule, n, list(arch), 1, config, shape)["mem_mb"]
                 for rule in ("train", "measures")}
         job, mb = max(need.items(), key=lambda kv: kv[1])
-        n_params = n_parameters([shape["n_features"], *arch, shape["n_classes"] or 10])
+        n_params = n_parameters(network_sizes(shape, arch))
         if mb > limit_mb:
             raise ConfigError(f"model.hidden: {list(arch)} ({n_params:,} parameters) needs about {mb / 1024:.1f} GiB "
                               f"in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB allowed "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .study import n_parameters
+from .study import n_parameters, network_sizes
 
 TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
 SECONDS_PER_EXAMPLE_PARAM = 5e-11  # one epoch's updates and exact evaluation, per example and parameter
@@ -56,7 +56,7 @@ def job_resources(rule: str, size: int, hidden: list, attempt: int, config: dict
     """``mem_mb`` and ``runtime`` (minutes) of one train or measures job. They grow with n and the
     network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time,
     so a job that hit a limit is not resubmitted into the same one."""
-    sizes = [data["n_features"], *hidden, data["n_classes"] or 10]
+    sizes = network_sizes(data, hidden)
     m = config["measures"]
     if rule == "train":
         mb = train_memory_mb(size, config["test_size"], data["n_features"], sizes)

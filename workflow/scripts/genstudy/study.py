@@ -75,6 +75,12 @@ def n_parameters(sizes) -> int:
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def network_sizes(data: dict, hidden) -> list:
+    """Layer sizes (inputs, hidden…, classes) of a network on a dataset's shape; 10 classes
+    where the classes are not known before prepare_data reads the data (a bare Snakemake)."""
+    return [data["n_features"], *hidden, data["n_classes"] or 10]
+
+
 def arch_columns(arch, n_inputs: int, n_classes: int) -> dict:
     """Table columns of an architecture: depth (Dense layers), width (when all hidden
     layers have the same width, else None) and the number of parameters."""

@@ -2,10 +2,12 @@
 sample-size-adjusted forms and the baselines."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
-from .arrays import FileContractError, load_json
+from .arrays import FileContractError, load_json, save_text
 from .labels import label_noise
 from .registry import ADJUSTED_SUFFIX, adjusted, check_record, columns, entry
 from .study import hidden_key
@@ -95,3 +97,9 @@ table.t tr:hover td {{ background: #f5f8fc; }}
 <a download="{csv_name}" href="data:text/csv;base64,{csv}">Download {csv_name}</a> (full precision)</p>
 {body}</body></html>
 """
+
+
+def save_table(table: pd.DataFrame, csv_path, html_path, title: str) -> None:
+    """A table as CSV (for tools) and as the HTML page the report shows, which links that CSV."""
+    table.to_csv(csv_path, index=False)
+    save_text(html_path, html_view(table, title, Path(csv_path).name))
