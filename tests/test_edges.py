@@ -35,7 +35,7 @@ from genstudy.registry import adjusted, columns, entry
 from genstudy.resources import (job_resources, measures_memory_mb, measures_runtime_min, train_memory_mb,
                                 train_runtime_min)
 from genstudy.study import arch_columns, runs, varying_axes
-from genstudy.tables import html_view, read_training
+from genstudy.tables import html_view, read_training, save_table
 
 DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
@@ -378,6 +378,14 @@ def test_html_view_shows_the_table_and_embeds_the_exact_csv():
     assert "<td></td>" in page and 'class="dataframe t"' in page and "<th>a</th>" in page and "<th></th>" not in page
     csv = page.split("data:text/csv;base64,")[1].split('"')[0]
     assert base64.b64decode(csv).decode() == t.to_csv(index=False)
+
+
+def test_a_table_is_saved_as_its_csv_and_the_page_that_links_it(tmp_path):
+    t = pd.DataFrame({"size": [128, 256], "tau": [0.5, np.nan]})
+    save_table(t, tmp_path / "rank_correlation.csv", tmp_path / "pages" / "rank_correlation.html", "τ per scope")
+    assert (tmp_path / "rank_correlation.csv").read_text() == "size,tau\n128,0.5\n256,\n"
+    page = (tmp_path / "pages" / "rank_correlation.html").read_text()
+    assert page == html_view(t, "τ per scope", "rank_correlation.csv")
 
 
 # --- ranking ------------------------------------------------------------------------------------
