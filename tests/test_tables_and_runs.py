@@ -27,9 +27,9 @@ def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
                         [3, 0.05, 1.0, 0.85, 0.55]])
     result = TrainResult(history=history, final_params=p1, final_epoch=3, acc1_epoch=2, acc1_params=p0,
                          loss0_epoch=3 if reached_loss0 else None, batches_per_epoch=2,
-                         optimizer={"m_W1": np.zeros((6, 4)), "step": np.array(6)})
+                         optimizer={"m_W1": np.zeros((6, 4)), "step": np.array(6)}, ce001_epoch=None)
     run_dir = tmp_path / f"{label_mode}-{size}"
-    outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "loss0", "final", "optimizer")}
+    outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "ce001", "loss0", "final", "optimizer")}
     outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
     run = {"label_mode": label_mode, "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
            "protocol": "independent", "size": size, "seed": 0}
@@ -45,8 +45,9 @@ def test_a_run_s_files_round_trip_into_table_rows(tmp_path):
     assert summary["final_epoch"] == 3 and summary["diverged"] is False and summary["subset_file"] == "subsets/x.npz"
     assert list(read_history(run_dir / "history.csv")) == [0, 1, 2, 3]
     rows = run_rows(run_dir, n_inputs=6, n_classes=3)
-    assert [r["checkpoint"] for r in rows] == ["acc1", "loss0"]
-    acc1, loss0 = rows
+    assert [r["checkpoint"] for r in rows] == ["acc1", "ce001", "loss0"]
+    acc1, ce001, loss0 = rows
+    assert ce001["reached"] is False and ce001["epoch"] == 3  # not reached: the final weights
     assert set(acc1) == set(TRAINING_COLUMNS)
     assert (acc1["epoch"], acc1["updates"], acc1["train_acc"], acc1["test_acc"]) == (2, 4, 1.0, 0.6)
     assert loss0["epoch"] == 3 and loss0["test_loss"] == 0.85 and loss0["gen_gap"] == pytest.approx(1.0 - 0.55)
@@ -59,7 +60,7 @@ def test_a_run_s_files_round_trip_into_table_rows(tmp_path):
 
 def test_an_unreached_checkpoint_describes_the_final_weights(tmp_path):
     run_dir, p0, p1, _ = fake_run(tmp_path, reached_loss0=False)
-    _, loss0 = run_rows(run_dir, 6, 3)
+    _, _, loss0 = run_rows(run_dir, 6, 3)
     assert loss0["reached"] is False and loss0["epoch"] == 3
     with np.load(run_dir / "loss0.npz") as f:
         assert not bool(f["reached"]) and np.array_equal(f["W1"], p1["W1"])
@@ -183,7 +184,7 @@ def test_a_diverged_run_is_marked_in_its_summary_and_rows(tmp_path):
     run_dir, p0, p1, history = fake_run(tmp_path)
     history = history.copy()
     history[2, 1] = 100 * history[0, 1]  # the loss grew a hundredfold: diverged, whatever followed
-    outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "loss0", "final", "optimizer")}
+    outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "ce001", "loss0", "final", "optimizer")}
     outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
     result = TrainResult(history=history, final_params=p1, final_epoch=3, acc1_epoch=2, acc1_params=p0,
                          loss0_epoch=None, batches_per_epoch=2, optimizer={"step": np.array(6)})

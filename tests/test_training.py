@@ -48,11 +48,23 @@ def test_stops_at_first_epoch_with_loss_at_target(problem):
     assert np.all(np.any(r.final_params["W1"][~idle] != params0["W1"][~idle], axis=1))
 
 
+def test_ce001_snapshot_is_the_first_epoch_with_training_loss_at_most_one_hundredth(problem):
+    params0, x, y, xt, yt = problem
+    s = TrainSettings(batch_size=16, max_epochs=2000, target_loss=1e-3, seed=1, chunk_epochs=23)
+    r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
+    h = r.history
+    first = int(h[np.argmax(h[:, 1] <= 0.01), 0])
+    assert r.ce001_epoch == first and first < r.loss0_epoch and np.all(h[1:first, 1] > 0.01)
+    z = logits(r.ce001_params, x, np.float64)
+    assert cross_entropy(z, y).mean() == pytest.approx(h[first, 1], rel=1e-3)
+
+
 def test_unreached_target_stops_at_max_epochs(problem):
     params0, x, y, xt, yt = problem
     s = TrainSettings(batch_size=16, max_epochs=5, target_loss=1e-9, seed=0)
     r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
-    assert r.loss0_epoch is None and r.acc1_epoch is None and r.final_epoch == 5 and len(r.history) == 6
+    assert r.loss0_epoch is None and r.acc1_epoch is None and r.ce001_epoch is None
+    assert r.final_epoch == 5 and len(r.history) == 6
 
 
 def test_same_settings_same_numbers_and_seed_matters(problem):

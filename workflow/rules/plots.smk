@@ -37,7 +37,7 @@ rule plot_training_checkpoints:
             caption="../report/training_checkpoints.rst",
             category="1. Training",
             subcategory="checkpoints compared",
-            labels={"figure": "{label_mode} labels: acc1 and loss0"},
+            labels={"figure": "{label_mode} labels: every checkpoint"},
         ),
     params:
         select="label_mode",

@@ -6,8 +6,12 @@ Snakemake installed).
 """
 from __future__ import annotations
 
-# Stopping points of every training run, in the order they are reached.
-CHECKPOINTS = ("acc1", "loss0")
+# Stopping points of every training run, in the order they are usually reached: the first
+# epoch with training accuracy 1, the first with training cross-entropy <= CE_CHECKPOINT_LOSS
+# (Dziugaite et al. 2020's stopping rule, where margins still vary between runs), and the
+# first with training loss <= train.target_loss (where training stops).
+CHECKPOINTS = ("acc1", "ce001", "loss0")
+CE_CHECKPOINT_LOSS = 0.01
 
 # Per-epoch history of a run (epoch 0 = the initial weights).
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .contract import CE_CHECKPOINT_LOSS  # noqa: E402
 from .labels import label_noise  # noqa: E402
 from .registry import FAMILIES, MEASURES, entry  # noqa: E402
 
@@ -36,9 +37,10 @@ AXIS_LABELS = {"size": "training-set size n", "label_mode": "label noise (fracti
                "width": "hidden width", "depth": "depth (Dense layers)", "learning_rate": "learning rate",
                "batch_size": "batch size", "protocol": "protocol", "hidden": "hidden layers"}
 COLORS = {"correct": "tab:blue", "random": "tab:red", "wrong": "tab:purple", "acc1": "tab:green",
-          "loss0": "tab:orange", "independent": "tab:blue", "carry_optimizer": "tab:red"}
-CHECKPOINT_NOTE = ("acc1: first epoch with training accuracy 1.  loss0: first epoch with training loss ≤ {target:g} "
-                   "(training stops there).")
+          "ce001": "tab:purple", "loss0": "tab:orange", "independent": "tab:blue", "carry_optimizer": "tab:red"}
+CHECKPOINT_NOTE = ("acc1: first epoch with training accuracy 1.  ce001: first epoch with training loss ≤ "
+                   f"{CE_CHECKPOINT_LOSS:g}.  "
+                   "loss0: first epoch with training loss ≤ {target:g} (training stops there).")
 
 
 def plain_number(v, _=None) -> str:

@@ -7,12 +7,15 @@ sample-size adjusted) is compared with the test error of the runs, oriented so t
 - Kendall's τ-b over all runs, per checkpoint, and within every cell of label mode ×
   checkpoint (§4);
 - the granulated coefficient ψ_i of each axis i the study varies: τ over each slice of
-  runs that differ only in axis i (and in seed: seeds are repeats, not an axis),
-  averaged over the slices; Ψ, the mean of the ψ_i (§4);
+  runs that differ only in axis i, averaged over the slices; the seed is part of the
+  slice (runs of different seeds are never compared inside it, since a pair that differs
+  only by seed says nothing about the axis), so ψ_i is computed per seed and then
+  averaged over seeds; Ψ, the mean of the ψ_i (§4);
 - the conditional mutual information of §5: over pairs of runs that differ in at least
   one axis, the information that sign(Δμ) carries about sign(Δ error) given the pair's
   values of a set S of axes, normalised by H(sign Δ error | U_S), minimised over every
-  S of at most two axes (and fewer than all of them, which would leave nothing to vary).
+  S of at most two axes (and fewer than all of them, which would leave nothing to vary);
+  beside it the PGDL competition's form of it (``pgdl_cmi``), named ``CMI_pgdl``.
 
 Unreached checkpoints, diverged runs and empty values are left out and counted.
 """
@@ -97,56 +100,128 @@ def rank_correlations(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SCOPE_COLUMNS)
 
 
-def granulated_psi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: str, axes: list[str]):
-    """(ψ of ``axis``, number of slices): mean τ over the slices where only ``axis`` (and the seed)
-    varies. A measure constant within a slice orders nothing there: that slice counts as τ = 0."""
+def psi_per_seed(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: str, axes: list[str]) -> dict:
+    """{seed: (ψ of ``axis`` within that seed, number of slices)}: the mean τ over the slices
+    of one seed's runs in which only ``axis`` varies. A measure constant within a slice
+    orders nothing there: that slice counts as τ = 0."""
     others = [a for a in axes if a != axis]
-    slices = [g.index for _, g in sub.groupby(others, dropna=False)] if others else [sub.index]
-    taus = []
-    for idx in slices:
-        if sub.loc[idx, axis].nunique() > 1:
-            # a slice of a two-valued axis with one seed is two runs: τ is then ±1, as in Jiang et al.
-            tau, _, _ = kendall(values.loc[idx], err.loc[idx], min_n=2)
-            taus.append(tau if np.isfinite(tau) else 0.0)
-    return (float(np.mean(taus)) if taus else np.nan), len(taus)
+    out = {}
+    for seed, runs in sub.groupby("seed", sort=True):
+        slices = [g.index for _, g in runs.groupby(others, dropna=False)] if others else [runs.index]
+        taus = []
+        for idx in slices:
+            if runs.loc[idx, axis].nunique() > 1:
+                # a slice of a two-valued axis is two runs: τ is then ±1, as in Jiang et al.
+                tau, _, _ = kendall(values.loc[idx], err.loc[idx], min_n=2)
+                taus.append(tau if np.isfinite(tau) else 0.0)
+        if taus:
+            out[seed] = (float(np.mean(taus)), len(taus))
+    return out
 
 
-def conditional_mutual_information(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axes: list[str]):
-    """(min over conditioning sets S of Î(V_μ; V_g | U_S), number of run pairs used)."""
-    keep = values.notna() & err.notna()
-    sub, v, e = sub[keep], values[keep].to_numpy(), err[keep].to_numpy()
+def granulated_psi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axis: str, axes: list[str]):
+    """(ψ of ``axis``, number of slices): ψ per seed (``psi_per_seed``), averaged over seeds."""
+    per_seed = psi_per_seed(sub, values, err, axis, axes)
+    if not per_seed:
+        return np.nan, 0
+    return float(np.mean([v for v, _ in per_seed.values()])), sum(n for _, n in per_seed.values())
+
+
+def conditioning_sets(axes: list[str]) -> list[tuple[str, ...]]:
+    """The sets S of the CMI criterion: every set of at most two axes, and fewer than all of
+    them (conditioning on every axis would leave nothing to vary)."""
+    return [s for size in range(min(2, len(axes) - 1) + 1) for s in itertools.combinations(axes, size)]
+
+
+def pair_sign_counts(sub: pd.DataFrame, values, errors, axes: list[str], seeds: list | None = None):
+    """For every conditioning set S (``conditioning_sets``): counts of (cell = the pair's values
+    of S, sign Δμ, sign Δerror) over ordered pairs of runs that differ in at least one axis,
+    split by the two runs' seeds: arrays (seeds, seeds, cells, 3, 3). With ``seeds`` None all
+    runs count as one seed. Returns (arrays, number of unordered pairs)."""
+    v, e = np.asarray(values, float), np.asarray(errors, float)
+    keep = np.isfinite(v) & np.isfinite(e)
+    sub, v, e = sub[keep], v[keep], e[keep]
     i, j = np.where(~np.eye(len(sub), dtype=bool))
     codes = {a: pd.factorize(sub[a])[0] for a in axes}
     differ = np.zeros(len(i), bool)
     for a in axes:
         differ |= codes[a][i] != codes[a][j]
     i, j = i[differ], j[differ]
-    if not len(i):
+    seed_index = np.zeros(len(sub), int) if seeds is None else pd.Index(seeds).get_indexer(sub["seed"])
+    n_seeds = 1 if seeds is None else len(seeds)
+    m, g = (np.sign(v[i] - v[j]) + 1).astype(int), (np.sign(e[i] - e[j]) + 1).astype(int)
+    out = []
+    for s in conditioning_sets(axes):
+        parts = [c for a in s for c in (codes[a][i], codes[a][j])]
+        u = pd.factorize(pd.Series(list(zip(*parts)), dtype=object))[0] if parts else np.zeros(len(i), int)
+        block = np.zeros((n_seeds, n_seeds, int(u.max(initial=-1)) + 1, 3, 3))
+        np.add.at(block, (seed_index[i], seed_index[j], u, m, g), 1.0)
+        out.append(block)
+    return out, len(i) // 2
+
+
+def normalised_cmi_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Î(V_μ; V_g | U) / H(V_g | U) from pair counts of shape (..., U, 3, 3) (cell, sign Δμ,
+    sign Δerror); NaN where H(V_g | U) = 0 or there are no pairs."""
+    n = counts.sum(axis=(-3, -2, -1), keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = counts / np.where(n > 0, n, 1.0)
+        p_u = p.sum(axis=(-2, -1), keepdims=True)
+        p_um = p.sum(axis=-1, keepdims=True)
+        p_ug = p.sum(axis=-2, keepdims=True)
+        ratio = np.where(p > 0, p * p_u / np.where(p > 0, p_um * p_ug, 1.0), 1.0)
+        mi = np.sum(np.where(p > 0, p * np.log(ratio), 0.0), axis=(-3, -2, -1))
+        cond = np.where(p_ug > 0, p_ug / np.where(p_u > 0, p_u, 1.0), 1.0)
+        h = -np.sum(np.where(p_ug > 0, p_ug * np.log(cond), 0.0), axis=(-3, -2, -1))
+        return np.where(h > 1e-15, mi / np.where(h > 1e-15, h, 1.0), np.nan)
+
+
+def minimum_over_sets(scores: list[np.ndarray]) -> np.ndarray:
+    """The elementwise minimum over conditioning sets, ignoring the undefined ones."""
+    stacked = np.vstack([np.atleast_1d(s) for s in scores]) if scores else np.full((1, 1), np.nan)
+    finite = np.isfinite(stacked)
+    return np.where(finite.any(axis=0), np.min(np.where(finite, stacked, np.inf), axis=0), np.nan)
+
+
+def conditional_mutual_information(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axes: list[str]):
+    """(min over conditioning sets S of Î(V_μ; V_g | U_S) / H(V_g | U_S), number of run pairs used)."""
+    blocks, pairs = pair_sign_counts(sub, values, err, axes)
+    if not pairs:
         return np.nan, 0
-    vg, vm = np.sign(e[i] - e[j]), np.sign(v[i] - v[j])
-    sets = [s for size in range(min(2, len(axes) - 1) + 1) for s in itertools.combinations(axes, size)]
-    scores = [_normalised_cmi(vm, vg, [c for a in s for c in (codes[a][i], codes[a][j])]) for s in sets]
-    scores = [s for s in scores if np.isfinite(s)]
-    return (float(min(scores)) if scores else np.nan), len(i) // 2
+    return float(minimum_over_sets([normalised_cmi_from_counts(b.sum(axis=(0, 1))) for b in blocks])[0]), pairs
 
 
-def _normalised_cmi(vm: np.ndarray, vg: np.ndarray, conditions: list[np.ndarray]) -> float:
-    """I(V_μ; V_g | U) / H(V_g | U), from counts; NaN when H(V_g | U) = 0."""
-    u = pd.Series(list(zip(*conditions)) if conditions else [0] * len(vm))
-    frame = pd.DataFrame({"u": pd.factorize(u)[0], "m": vm, "g": vg})
-    n = len(frame)
-    p_u = frame.groupby("u").size() / n
-    p_umg = frame.groupby(["u", "m", "g"]).size() / n
-    p_um = frame.groupby(["u", "m"]).size() / n
-    p_ug = frame.groupby(["u", "g"]).size() / n
-    keys = p_umg.index
-    um = p_um.reindex(keys.droplevel("g")).to_numpy()
-    ug = p_ug.reindex(keys.droplevel("m")).to_numpy()
-    pu = p_u.reindex(keys.get_level_values("u")).to_numpy()
-    mi = float(np.sum(p_umg.to_numpy() * np.log(p_umg.to_numpy() * pu / (um * ug))))
-    gu = p_ug.to_numpy() / p_u.reindex(p_ug.index.get_level_values("u")).to_numpy()
-    h = float(-np.sum(p_ug.to_numpy() * np.log(gu)))
-    return mi / h if h > 0 else np.nan
+def pgdl_cmi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axes: list[str]) -> float:
+    """The CMI in the form of the PGDL competition (Jiang et al. 2020, arXiv 2012.07976), as the
+    issue that asked for it specifies it: binary signs (Δ > 0 against Δ ≤ 0); all ordered pairs
+    of runs inside each cell of equal values of a conditioning set S (seed repeats included);
+    S of exactly min(2, axes − 1) axes; per cell the mutual information and the entropy of the
+    error's sign, each averaged over cells without weighting by their size; the score is
+    mean I / mean H, minimised over S."""
+    v, e = np.asarray(values, float), np.asarray(err, float)
+    keep = np.isfinite(v) & np.isfinite(e)
+    sub, v, e = sub[keep], v[keep], e[keep]
+    size = min(2, len(axes) - 1)
+    if size < 0 or len(sub) < 2:
+        return np.nan
+    scores = []
+    for s in itertools.combinations(axes, size):
+        mis, hs = [], []
+        for _, cell in (sub.groupby(list(s), dropna=False) if s else [(None, sub)]):
+            pos = sub.index.get_indexer(cell.index)
+            i, j = np.where(~np.eye(len(pos), dtype=bool))
+            if not len(i):
+                continue
+            counts = np.zeros((1, 3, 3))
+            np.add.at(counts, (0, (v[pos][i] > v[pos][j]).astype(int), (e[pos][i] > e[pos][j]).astype(int)), 1.0)
+            p = counts[0] / counts.sum()
+            pm, pg = p.sum(axis=1), p.sum(axis=0)
+            nz = p > 0
+            mis.append(float(np.sum(p[nz] * np.log(p[nz] / np.outer(pm, pg)[nz]))))
+            hs.append(float(-np.sum(pg[pg > 0] * np.log(pg[pg > 0]))))
+        if hs and np.mean(hs) > 1e-15:
+            scores.append(np.mean(mis) / np.mean(hs))
+    return float(min(scores)) if scores else np.nan
 
 
 def granulated_kendall(table: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
@@ -168,4 +243,6 @@ def granulated_kendall(table: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
                              value=float(np.mean(psis)) if psis else np.nan, n_slices=len(psis)))
             cmi, pairs = conditional_mutual_information(sub, values[mask], err[mask], axes)
             rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis="CMI", value=cmi, n_slices=pairs))
+            rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis="CMI_pgdl",
+                             value=pgdl_cmi(sub, values[mask], err[mask], axes), n_slices=pairs))
     return pd.DataFrame(rows, columns=GRANULATED_COLUMNS)

@@ -20,9 +20,9 @@ HEADROOM = 10  # runtime requested / runtime expected
 
 def train_memory_mb(n: int, n_test: int, n_features: int, sizes) -> float:
     """float32: the subset and the evaluation stack, weights with Adam's two moments and the
-    acc1 snapshot (and their full-size copies when saved), and the activations."""
+    acc1 and ce001 snapshots (and their full-size copies when saved), and the activations."""
     data = (2 * n + n_test) * n_features * 4
-    params = 8 * n_parameters(sizes) * 4
+    params = 10 * n_parameters(sizes) * 4
     activations = 6 * (n + n_test) * sum(sizes[1:]) * 4
     return TF_PROCESS_MB + (data + params + activations) / 2**20
 

@@ -43,12 +43,13 @@ def history_csv(history: np.ndarray) -> str:
 
 def write_training_outputs(result, settings, outputs: dict, run: dict, subset_file: str, params0: dict,
                            log=print) -> None:
-    """acc1/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
+    """acc1/ce001/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
     Adam's final state, history.csv and summary.json; ``run`` (the job's axes) and the
     subset's path go into the summary."""
     final_epoch = result.final_epoch
     ckpts = {
         "acc1": (result.acc1_epoch, result.acc1_params),
+        "ce001": (result.ce001_epoch, result.ce001_params),
         "loss0": (result.loss0_epoch, result.final_params),
     }
     summary = {

@@ -2,12 +2,12 @@
 
 One call of the compiled function runs up to ``chunk_epochs`` epochs entirely in the
 graph: the per-epoch shuffle, the mini-batch Adam updates, the exact evaluation of
-the new weights on the whole subset and the test set, the acc1 snapshot and the
-loss0 stop. Python only sees the chunk's history, logs progress and saves a
+the new weights on the whole subset and the test set, the acc1 and ce001 snapshots
+and the loss0 stop. Python only sees the chunk's history, logs progress and saves a
 resumable state, so a killed job loses at most one chunk.
 
 The pieces: ``TrainData`` (the constant tensors), ``TrainState`` (every mutable
-variable: weights, Adam moments, the acc1 snapshot, counters), the graph functions
+variable: weights, Adam moments, the acc1 and ce001 snapshots, counters), the graph functions
 ``adam_step``, ``evaluate``, ``train_epoch`` and ``run_chunk`` over those two, and
 the serialisation of a state to full-size numpy arrays and back.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .arrays import FileContractError, load_npz, save_npz
-from .contract import HISTORY_COLUMNS
+from .contract import CE_CHECKPOINT_LOSS, HISTORY_COLUMNS
 from .model import InputCompaction, depth_of, ordered, param_names, tf_cross_entropy, tf_logits
 from .runtime import configure_tensorflow
 
@@ -55,6 +55,8 @@ class TrainResult:
     batches_per_epoch: int
     optimizer: dict  # Adam's final state, full size: m_{param}, v_{param}, step
     resumed_from_epoch: int = 0
+    ce001_epoch: int | None = None
+    ce001_params: dict | None = None
 
 
 class TrainingDiverged(RuntimeError):
@@ -73,7 +75,9 @@ def job_fingerprint(settings: TrainSettings, params0: dict, data: list, optimize
     """Identifies the job a resume state belongs to: its settings and the bytes of its
     initial weights, data and carried optimizer state (none: an independent run)."""
     carried = [] if optimizer is None else [np.asarray(optimizer[k]) for k in sorted(optimizer)]
-    h = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
+    # the state's layout is part of it: a state saved before a snapshot group existed is not resumed
+    layout = {"settings": asdict(settings), "groups": TrainState.GROUPS, "ce": CE_CHECKPOINT_LOSS}
+    h = hashlib.sha256(json.dumps(layout, sort_keys=True).encode())
     for a in ordered(params0) + list(data) + carried:
         h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()[:16]
@@ -114,17 +118,19 @@ class TrainData:
 @dataclass
 class TrainState:
     """All mutable state of a run, as TF variables (compacted W1): weights w, Adam's
-    moments m and v and step counter, the acc1 snapshot, and the epoch counters."""
+    moments m and v and step counter, the acc1 and ce001 snapshots, and the epoch counters."""
     w: list
     m: list
     v: list
     acc1_w: list
+    ce001_w: list
     step: object
     epoch: object
     acc1_epoch: object  # 0 = not reached
+    ce001_epoch: object  # 0 = not reached
     loss0_epoch: object  # 0 = not reached
 
-    GROUPS = ("w", "m", "v", "acc1")
+    GROUPS = ("w", "m", "v", "acc1", "ce001")
 
     @classmethod
     def create(cls, tf, weights: dict, optimizer: dict | None = None):
@@ -138,14 +144,16 @@ class TrainState:
             m = [tf.Variable(optimizer[f"m_{k}"]) for k in names]  # float32 (optimizer_moments)
             v = [tf.Variable(optimizer[f"v_{k}"]) for k in names]
         step = 0 if optimizer is None else int(optimizer["step"])
-        return cls(w=w, m=m, v=v, acc1_w=[tf.Variable(x) for x in w], step=tf.Variable(step, dtype=tf.int64),
-                   epoch=tf.Variable(0), acc1_epoch=tf.Variable(0), loss0_epoch=tf.Variable(0))  # int32
+        return cls(w=w, m=m, v=v, acc1_w=[tf.Variable(x) for x in w], ce001_w=[tf.Variable(x) for x in w],
+                   step=tf.Variable(step, dtype=tf.int64), epoch=tf.Variable(0), acc1_epoch=tf.Variable(0),
+                   ce001_epoch=tf.Variable(0), loss0_epoch=tf.Variable(0))  # int32
 
     def group(self, name: str) -> list:
-        return {"w": self.w, "m": self.m, "v": self.v, "acc1": self.acc1_w}[name]
+        return {"w": self.w, "m": self.m, "v": self.v, "acc1": self.acc1_w, "ce001": self.ce001_w}[name]
 
     def counters(self) -> dict:
-        return dict(step=self.step, epoch=self.epoch, acc1_epoch=self.acc1_epoch, loss0_epoch=self.loss0_epoch)
+        return dict(step=self.step, epoch=self.epoch, acc1_epoch=self.acc1_epoch, ce001_epoch=self.ce001_epoch,
+                    loss0_epoch=self.loss0_epoch)
 
 
 # --- the graph -------------------------------------------------------------------------
@@ -202,6 +210,10 @@ def run_chunk(tf, state: TrainState, data: TrainData, s: TrainSettings, last_epo
             state.acc1_epoch.assign(e)
             for snap, w in zip(state.acc1_w, state.w):
                 snap.assign(w)
+        if state.ce001_epoch == 0 and train_loss <= CE_CHECKPOINT_LOSS:
+            state.ce001_epoch.assign(e)
+            for snap, w in zip(state.ce001_w, state.w):
+                snap.assign(w)
         if train_loss <= s.target_loss:
             state.loss0_epoch.assign(e)
         state.epoch.assign(e)
@@ -225,7 +237,7 @@ def state_arrays(state: TrainState, compaction: InputCompaction, W1_full0) -> di
     out = {}
     zeros = np.zeros_like(W1_full0)
     for group in TrainState.GROUPS:
-        fill = W1_full0 if group in ("w", "acc1") else zeros
+        fill = W1_full0 if group in ("w", "acc1", "ce001") else zeros
         values = {k: var.numpy() for k, var in zip(param_names(len(state.w) // 2), state.group(group))}
         for k, value in compaction.expand(values, fill).items():
             out[f"{group}_{k}"] = value
@@ -320,7 +332,8 @@ def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings, sta
     """Adam on mini-batches until the exact training loss is ≤ target_loss or max_epochs.
 
     Records the first epoch whose exact training accuracy is 1 (acc1, with a copy of
-    its weights) and the first with loss ≤ target (loss0, where training stops).
+    its weights), the first with loss ≤ CE_CHECKPOINT_LOSS (ce001, with a copy) and the
+    first with loss ≤ target (loss0, where training stops).
     ``optimizer`` (m_*, v_*, step) starts Adam where another run left it: the
     original experiment's protocol. With ``state_path`` the state is saved there every
     chunk and picked up again by a rerun of the same job; it is removed once training ends.
@@ -340,12 +353,13 @@ def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings, sta
         history, resumed_from = saved["history"], int(saved["epoch"])
         log(f"resumed from {state_path} at epoch {resumed_from}")
     history = _train_chunks(run, history, resumed_from, state_path, fingerprint, log)
-    acc1, loss0 = int(run.state.acc1_epoch.numpy()), run.loss0_epoch()
+    acc1, ce001, loss0 = int(run.state.acc1_epoch.numpy()), int(run.state.ce001_epoch.numpy()), run.loss0_epoch()
     return TrainResult(
         history=history, final_params=run.params(run.state.w), final_epoch=run.epoch(),
         acc1_epoch=acc1 or None, acc1_params=run.params(run.state.acc1_w) if acc1 else None,
         loss0_epoch=loss0 or None, batches_per_epoch=run.batches_per_epoch, optimizer=run.optimizer(),
         resumed_from_epoch=resumed_from,
+        ce001_epoch=ce001 or None, ce001_params=run.params(run.state.ce001_w) if ce001 else None,
     )
 
 

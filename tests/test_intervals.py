@@ -1,0 +1,208 @@
+"""Seed-bootstrap intervals, per-seed ψ, the PGDL CMI and the robust sign error, against brute force
+on hand-made tables and against a simulated study with a known answer."""
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genstudy.intervals import bootstrap_interval, ranking_intervals, seed_draws, tau_b_draws, tau_blocks
+from genstudy.ranking import conditional_mutual_information, granulated_kendall, pgdl_cmi
+from genstudy.sign_error import environments, hoeffding_weight, robust_sign_error
+from test_ranking import brute_tau_b
+
+
+def study(rng, seeds=(0, 1, 2), sizes=(100, 200, 300, 400), noise=0.0, checkpoint="loss0"):
+    """A two-axis study: error falls with n and is higher for random labels; ``signal`` orders
+    runs as the error does, ``noise_measure`` is unrelated to it."""
+    rows = []
+    for seed, mode, n in itertools.product(seeds, ("correct", "random"), sizes):
+        err = (0.5 if mode == "random" else 0.1) + 20.0 / n + noise * rng.standard_normal()
+        rows.append(dict(seed=seed, label_mode=mode, size=n, test_acc=1 - err, reached=True, diverged=False,
+                         checkpoint=checkpoint, l2_seed=err + 0.001 * rng.standard_normal(),
+                         dist_init=rng.standard_normal(), baseline_inverse_m=1.0 / n))
+    return pd.DataFrame(rows)
+
+
+def test_tau_from_seed_blocks_is_scipy_s_tau_b_and_a_draw_duplicates_seeds():
+    rng = np.random.default_rng(1)
+    seeds = rng.integers(0, 3, 30)
+    v, e = rng.integers(0, 5, 30).astype(float), rng.integers(0, 4, 30).astype(float)
+    v[3] = np.nan
+    blocks = tau_blocks(seeds, v, e, 3)
+    ok = np.isfinite(v)
+    assert tau_b_draws(blocks, np.ones((1, 3)))[0] == pytest.approx(brute_tau_b(v[ok], e[ok]))
+    # a draw with seed 0 twice and seed 2 once is τ-b over the rows so duplicated
+    dup = np.concatenate([np.flatnonzero(seeds == 0)] * 2 + [np.flatnonzero(seeds == 2)])
+    dup = dup[np.isfinite(v[dup])]
+    assert tau_b_draws(blocks, np.array([[2.0, 0.0, 1.0]]))[0] == pytest.approx(brute_tau_b(v[dup], e[dup]))
+    # only the pairs between different values of a key (here: sizes)
+    size = rng.integers(0, 3, 30)
+    between = tau_blocks(seeds, v, e, 3, size[:, None] != size[None, :])
+    pairs = [(i, j) for i, j in itertools.combinations(np.flatnonzero(ok), 2) if size[i] != size[j]]
+    c = sum(np.sign(v[i] - v[j]) * np.sign(e[i] - e[j]) for i, j in pairs)
+    nx = sum(v[i] != v[j] for i, j in pairs)
+    ny = sum(e[i] != e[j] for i, j in pairs)
+    assert tau_b_draws(between, np.ones((1, 3)))[0] == pytest.approx(c / math.sqrt(nx * ny))
+
+
+def test_psi_is_per_seed_so_pairs_that_differ_only_by_seed_never_count():
+    # within each seed the measure orders the label modes exactly as the error does (ψ = 1), but
+    # seed 1's runs are all far above seed 0's: pooled slices would compare them across seeds
+    rows = []
+    for seed, mode, n in itertools.product((0, 1), ("correct", "random"), (100, 200)):
+        err = (0.8 if mode == "random" else 0.2) + (0.05 if seed else 0.0)
+        value = (1.0 if mode == "random" else 0.0) + (10.0 if seed == 0 else 0.0)
+        rows.append(dict(seed=seed, label_mode=mode, size=n, test_acc=1 - err, l2_seed=value, reached=True,
+                         diverged=False, checkpoint="loss0"))
+    g = granulated_kendall(pd.DataFrame(rows), ["size", "label_mode"]).set_index(["measure", "form", "axis"])
+    assert g.loc[("l2_seed", "raw", "label_mode"), "value"] == pytest.approx(1.0)
+    assert g.loc[("l2_seed", "raw", "label_mode"), "n_slices"] == 4  # 2 sizes × 2 seeds
+
+
+def brute_cmi(t, v, e, axes):
+    """The CMI criterion by explicit loops over pairs and pandas counts."""
+    best = np.inf
+    idx = [i for i in range(len(t)) if np.isfinite(v[i])]
+    pairs = [(i, j) for i in idx for j in idx if i != j and any(t[a].iloc[i] != t[a].iloc[j] for a in axes)]
+    for size in range(min(2, len(axes) - 1) + 1):
+        for s in itertools.combinations(axes, size):
+            frame = pd.DataFrame([(tuple((t[a].iloc[i], t[a].iloc[j]) for a in s), np.sign(v[i] - v[j]),
+                                   np.sign(e[i] - e[j])) for i, j in pairs], columns=["u", "m", "g"])
+            n = len(frame)
+            mi = h = 0.0
+            for (u, m, g), c in frame.groupby(["u", "m", "g"]).size().items():
+                pu = (frame.u == u).sum() / n
+                pum = ((frame.u == u) & (frame.m == m)).sum() / n
+                pug = ((frame.u == u) & (frame.g == g)).sum() / n
+                mi += c / n * math.log(c / n * pu / (pum * pug))
+            for (u, g), c in frame.groupby(["u", "g"]).size().items():
+                h -= c / n * math.log(c / n / ((frame.u == u).sum() / n))
+            if h > 0:
+                best = min(best, mi / h)
+    return best
+
+
+def test_cmi_and_its_bootstrap_estimate_match_brute_force():
+    t = study(np.random.default_rng(2), seeds=(0, 1), sizes=(100, 200, 300), noise=0.05)
+    e = (1 - t.test_acc).to_numpy()
+    for column in ("l2_seed", "dist_init"):
+        v = t[column].to_numpy()
+        cmi, _ = conditional_mutual_information(t, t[column], 1 - t.test_acc, ["size", "label_mode"])
+        assert cmi == pytest.approx(brute_cmi(t, v, e, ["size", "label_mode"]))
+    intervals, _ = ranking_intervals(t, ["size", "label_mode"], draws=20, confidence=0.9, seed=0)
+    row = intervals[(intervals.measure == "dist_init") & (intervals.form == "raw") & (intervals.criterion == "CMI")]
+    assert row.value.iloc[0] == pytest.approx(brute_cmi(t, t.dist_init.to_numpy(), e, ["size", "label_mode"]))
+
+
+def test_pgdl_cmi_uses_binary_signs_within_cells_of_equal_values():
+    rng = np.random.default_rng(3)
+    t = study(rng, seeds=(0, 1), sizes=(100, 200, 300), noise=0.05)
+    v, e = t.dist_init.to_numpy(), (1 - t.test_acc).to_numpy()
+    scores = []
+    for axis in ("size", "label_mode"):  # two axes: cells of one axis' equal values
+        mis, hs = [], []
+        for _, cell in t.groupby(axis):
+            pos = cell.index.to_numpy()
+            counts = pd.Series([(v[i] > v[j], e[i] > e[j]) for i in pos for j in pos if i != j]).value_counts()
+            p = counts / counts.sum()
+            pm = {a: sum(p[k] for k in p.index if k[0] == a) for a in (False, True)}
+            pg = {b: sum(p[k] for k in p.index if k[1] == b) for b in (False, True)}
+            mis.append(sum(p[k] * math.log(p[k] / (pm[k[0]] * pg[k[1]])) for k in p.index if p[k] > 0))
+            hs.append(-sum(q * math.log(q) for q in pg.values() if q > 0))
+        scores.append(np.mean(mis) / np.mean(hs))
+    assert pgdl_cmi(t, t.dist_init, 1 - t.test_acc, ["size", "label_mode"]) == pytest.approx(min(scores))
+    perfect = pgdl_cmi(t, 1 - t.test_acc, 1 - t.test_acc, ["size", "label_mode"])
+    assert perfect == pytest.approx(1.0)
+
+
+def test_bootstrap_intervals_cover_the_known_answer_and_paired_differences_resolve_it():
+    # a measure equal to the error (τ = 1 in every draw) against one unrelated to it; many seeds
+    rng = np.random.default_rng(4)
+    t = study(rng, seeds=tuple(range(8)), noise=0.0)
+    intervals, diffs = ranking_intervals(t, ["size", "label_mode"], draws=200, confidence=0.95, seed=1)
+    key = intervals.set_index(["measure", "form", "scope", "criterion"])
+    good = key.loc[("l2_seed", "raw", "checkpoint=loss0", "tau")]
+    assert good.ci_low > 0.9 and good.ci_high <= 1.0 + 1e-12
+    unrelated = key.loc[("dist_init", "raw", "checkpoint=loss0", "tau")]
+    assert unrelated.ci_low < 0 < unrelated.ci_high  # the true τ of an unrelated measure is 0
+    d = diffs.set_index(["measure", "form", "baseline", "scope", "criterion"])
+    assert d.loc[("l2_seed", "raw", "baseline_inverse_m", "checkpoint=loss0", "tau"), "verdict"] == "measure better"
+    assert d.loc[("dist_init", "raw", "baseline_inverse_m", "checkpoint=loss0", "tau"), "verdict"] == "baseline better"
+    # 1/m is tied within each size: between sizes only, its τ is computed on untied pairs
+    assert key.loc[("baseline_inverse_m", "raw", "checkpoint=loss0", "tau_between_sizes"), "value"] > 0
+    # the point estimate of ψ/Ψ is the granulated table's
+    g = granulated_kendall(t, ["size", "label_mode"]).set_index(["measure", "form", "checkpoint", "axis"])
+    assert key.loc[("dist_init", "raw", "checkpoint=loss0", "Psi"), "value"] == pytest.approx(
+        g.loc[("dist_init", "raw", "loss0", "Psi"), "value"])
+
+
+def test_interval_coverage_with_three_seeds_is_near_nominal():
+    # τ of a noisy measure in studies of three seeds drawn from one population: the 80 % interval
+    # covers the population τ (estimated from a very large study) in most of 40 repetitions (a
+    # percentile interval covers it in about half of them)
+    def noisy(seed_count, rng):
+        t = study(rng, seeds=tuple(range(seed_count)), noise=0.02)
+        t["l2_seed"] = (1 - t.test_acc) + 0.05 * rng.standard_normal(len(t))
+        return t
+
+    rng = np.random.default_rng(5)
+    population = noisy(400, rng)
+    blocks = tau_blocks(population.seed.to_numpy(), population.l2_seed.to_numpy(), 1 - population.test_acc, 400)
+    truth = tau_b_draws(blocks, np.ones((1, 400)))[0]
+    hits = 0
+    widths = []
+    for r in range(40):
+        t = noisy(3, rng)
+        counts = seed_draws(3, 300, np.random.default_rng(r))
+        draws = tau_b_draws(tau_blocks(t.seed.to_numpy(), t.l2_seed.to_numpy(), 1 - t.test_acc, 3), counts)
+        low, high = bootstrap_interval(draws, 0.8, 3)
+        hits += low <= truth <= high
+        widths.append(high - low)
+    assert hits >= 28 and np.mean(widths) < 0.5
+
+
+def test_one_seed_gives_no_interval():
+    t = study(np.random.default_rng(6), seeds=(0,))
+    intervals, diffs = ranking_intervals(t, ["size", "label_mode"], draws=50, confidence=0.95, seed=0)
+    assert intervals.ci_low.isna().all() and (diffs.verdict == "unresolved (no interval)").all()
+
+
+def test_hoeffding_weight_discounts_differences_within_test_set_noise():
+    assert hoeffding_weight(0.0, 1000) == 0.0
+    assert hoeffding_weight(0.01, 1000) == 0.0  # 1 − 2e^{−0.05} < 0
+    assert hoeffding_weight(0.2, 1000) == pytest.approx(1 - 2 * math.exp(-20))
+
+
+def test_robust_sign_error_against_brute_force():
+    rng = np.random.default_rng(7)
+    t = study(rng, seeds=(0, 1), sizes=(100, 200, 400), noise=0.03)
+    t.loc[3, "dist_init"] = np.nan
+    summary, envs = robust_sign_error(t, ["size", "label_mode"], test_size=500)
+    assert len(environments(t, ["size", "label_mode"])) == 2 * 3 + 3  # size pairs per mode, mode pairs per size
+    err = 1 - t.test_acc
+    found = []
+    for (ma, na), (mb, nb) in itertools.combinations(itertools.product(("correct", "random"), (100, 200, 400)), 2):
+        if (ma != mb) + (na != nb) != 1:
+            continue
+        a = t[(t.label_mode == ma) & (t["size"] == na)].index
+        b = t[(t.label_mode == mb) & (t["size"] == nb)].index
+        num = den = 0.0
+        for i, j in itertools.product(a, b):
+            if np.isnan(t.dist_init[i]) or np.isnan(t.dist_init[j]):
+                continue
+            de = err[i] - err[j]
+            w = max(0.0, 1 - 2 * math.exp(-500 * de**2 / 2))
+            num += w * 0.5 * (1 - np.sign(t.dist_init[i] - t.dist_init[j]) * np.sign(de))
+            den += w
+        found.append(num / den if den > 0 else np.nan)
+    got = envs[(envs.measure == "dist_init") & (envs.form == "raw")].sign_error.to_numpy()
+    np.testing.assert_allclose(np.sort(got[np.isfinite(got)]), np.sort(np.array(found)[np.isfinite(found)]))
+    row = summary[(summary.measure == "dist_init") & (summary.form == "raw") & (summary.axis == "all")].iloc[0]
+    ok = np.array(found)[np.isfinite(found)]
+    assert row["mean"] == pytest.approx(ok.mean()) and row.worst == pytest.approx(ok.max())
+    assert row.p10 == pytest.approx(np.percentile(ok, 10)) and row.resolved == len(ok)
+    # a measure that is the error itself is never wrong where the difference is resolved
+    perfect = summary[(summary.measure == "l2_seed") & (summary.form == "raw") & (summary.axis == "all")].iloc[0]
+    assert perfect.worst <= 0.05
