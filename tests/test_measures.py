@@ -259,30 +259,47 @@ def test_sharpness_stays_in_its_box_and_finds_the_maximum_of_a_convex_loss():
     assert 0.98 * best <= found <= best + 1e-9
 
 
-@pytest.mark.tensorflow
-def test_sharpness_runs_l_bfgs_b_in_the_box_from_zero_the_gradient_vertex_and_random_vertices(monkeypatch):
-    import scipy.optimize
+class ScaledLoss:
+    """A loss multiplied by a constant: at loss0 the loss and its gradient are ~1e-5 and smaller."""
 
-    params, x, y, loss, theta = convex_box_problem()
-    bound = 0.5 * (np.abs(theta) + 1)
-    _, grad = loss.value_and_grad(theta)
-    real, calls = scipy.optimize.minimize, []
-    monkeypatch.setattr(scipy.optimize, "minimize", lambda *a, **kw: (calls.append((a, kw)), real(*a, **kw))[1])
-    for restarts in (1, 2, 4):
-        calls.clear()
-        C.sharpness(loss, theta, np.random.default_rng(0), alpha=0.5, steps=7, restarts=restarts)
-        assert len(calls) == restarts
-        starts = [a[1] for a, _ in calls]
-        assert np.array_equal(starts[0], np.zeros_like(theta))
-        if restarts > 1:
-            np.testing.assert_array_equal(starts[1], np.where(grad >= 0, bound, -bound))
-        for start in starts[2:]:
-            np.testing.assert_array_equal(np.abs(start), bound)  # a vertex
-        for _, kw in calls:
-            assert kw["method"] == "L-BFGS-B" and kw["options"] == {"maxiter": 7} and kw["jac"] is True
-            np.testing.assert_array_equal(kw["bounds"].lb, -bound)
-            np.testing.assert_array_equal(kw["bounds"].ub, bound)
-    assert not np.array_equal(starts[2], starts[3])  # random vertices, not one vertex twice
+    def __init__(self, loss, scale):
+        self.loss, self.scale = loss, scale
+
+    def value_and_grad(self, theta):
+        value, grad = self.loss.value_and_grad(theta)
+        return self.scale * value, self.scale * grad
+
+
+@pytest.mark.tensorflow
+def test_sharpness_is_as_good_on_a_loss_scaled_down_to_loss0_magnitudes():
+    # L-BFGS-B with its default tolerances stops at once when gradients are ~1e-6: the maximiser's
+    # ascent and its scaled polish must find the same maximiser whatever the loss' magnitude
+    params = tiny_params(7, sizes=(3, 2, 2))
+    x, y = tiny_data(7, n=12, d=3, classes=2)
+    loss, theta = C.TrainingLoss(params, x, y), flatten(params)
+    base = loss.value(theta)
+    plain = C.sharpness(loss, theta, np.random.default_rng(0), alpha=0.05, steps=20, restarts=3) * (1 + base)
+    scale = 1e-7
+    tiny_loss = C.sharpness(ScaledLoss(loss, scale), theta, np.random.default_rng(0), alpha=0.05, steps=20,
+                            restarts=3) * (1 + scale * base)
+    assert plain > 0 and tiny_loss / scale == pytest.approx(plain, rel=1e-4)
+
+
+def test_sign_ascent_starts_at_the_gradient_vertex_and_random_vertices():
+    starts = []
+
+    class Recording(ConcaveLoss):
+        def value_and_grad(self, theta):
+            starts.append(theta.copy())
+            return super().value_and_grad(theta)
+
+    loss = Recording([0.3, -0.5, 0.2])
+    C.box_sharpness(loss, np.zeros(3), np.ones(3), np.random.default_rng(0), steps=1, restarts=3, polish_iter=0)
+    # the base point, then per start: the start and its one step
+    first, vertex, random_a, random_b = starts[0], starts[1], starts[3], starts[5]
+    np.testing.assert_array_equal(first, 0.0)
+    np.testing.assert_array_equal(vertex, np.sign(-2.0 * (np.zeros(3) - loss.a)))
+    assert np.all(np.abs(random_a) == 1) and np.all(np.abs(random_b) == 1) and not np.array_equal(random_a, random_b)
 
 
 class ConcaveLoss:

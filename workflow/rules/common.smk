@@ -235,7 +235,7 @@ def figure_paths():
     figures = [f"{R}/figures/training_{c}_label_modes.png" for c in CHECKPOINTS]
     figures += [f"{R}/figures/training_{m}_checkpoints.png" for m in LABEL_MODES]
     figures += [f"{R}/figures/measures_{f}.png" for f in FAMILIES if f != "baseline"]
-    figures += [f"{R}/figures/{name}.png" for name in ("hessian_density", "ranking")]
+    figures += [f"{R}/figures/{name}.png" for name in ("hessian_density", "ranking", "robust_sign_error")]
     figures += [f"{R}/figures/{name}.png" for name in axis_figures()]
     if CARRY:
         figures.append(f"{R}/figures/original_comparison.png")
@@ -247,8 +247,26 @@ def axis_figures():
     return [f"against_{axis}" for axis in varying_axes(config) if axis != "size"]
 
 
+def git_commit():
+    """The commit the workflow runs from (``-dirty`` with uncommitted changes), for the
+    findings' provenance; ``unknown`` outside a git checkout."""
+    import subprocess
+
+    here = os.path.dirname(PACKAGE_DIR)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
 def all_outputs():
-    tables = [f"{R}/tables/{t}.{ext}" for t in ("training", "measures", "rank_correlation", "granulated_kendall")
-              for ext in ("csv", "html")]
+    names = ("training", "measures", "rank_correlation", "granulated_kendall", "ranking_intervals",
+             "paired_differences", "robust_sign_error")
+    tables = [f"{R}/tables/{t}.{ext}" for t in names for ext in ("csv", "html")]
+    tables += [f"{R}/tables/robust_sign_error_environments.csv", f"{R}/findings.md"]
     data = [f"{R}/data/{f}" for f in ("pool.npz", "test.npz", "dataset.json")]
     return tables + figure_paths() + data + run_outputs()

@@ -4,6 +4,8 @@ rule measures:
     input:
         **{c: run_group_files(f"{RUN}/{c}.npz") for c in CHECKPOINTS},
         subsets=run_group_files(SUBSET),
+        histories=run_group_files(f"{RUN}/history.csv"),
+        summaries=run_group_files(f"{RUN}/summary.json"),
         init=INIT,
         test=f"{R}/data/test.npz",
     output:

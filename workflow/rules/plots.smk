@@ -173,3 +173,24 @@ rule plot_original_comparison:
         LIGHT_ENV
     script:
         "../scripts/plot_original_comparison.py"
+
+
+rule plot_sign_error:
+    input:
+        f"{R}/tables/robust_sign_error_environments.csv",
+    output:
+        report(
+            f"{R}/figures/robust_sign_error.png",
+            caption="../report/robust_sign_error.rst",
+            category="3. Which measure tracks generalization",
+            labels={"figure": "distribution of the sign error over environments"},
+        ),
+    params:
+        code=code_version("plot_sign_error.py"),
+    localrule: True
+    log:
+        f"{R}/logs/plot_sign_error.log",
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/plot_sign_error.py"

@@ -75,3 +75,83 @@ rule ranking:
         LIGHT_ENV
     script:
         "../scripts/ranking.py"
+
+
+rule ranking_intervals:
+    input:
+        f"{R}/tables/measures.csv",
+    output:
+        intervals=f"{R}/tables/ranking_intervals.csv",
+        differences=f"{R}/tables/paired_differences.csv",
+        intervals_html=report(
+            f"{R}/tables/ranking_intervals.html",
+            caption="../report/ranking_intervals_table.rst",
+            category="4. Tables",
+            labels={"table": "criteria with seed-bootstrap intervals"},
+        ),
+        differences_html=report(
+            f"{R}/tables/paired_differences.html",
+            caption="../report/paired_differences_table.rst",
+            category="4. Tables",
+            labels={"table": "measure minus baseline, with intervals"},
+        ),
+    params:
+        axes=varying_axes(config),
+        settings=config["ranking"],
+        code=code_version("ranking_intervals.py"),
+    localrule: True
+    log:
+        f"{R}/logs/ranking_intervals.log",
+    benchmark:
+        f"{R}/benchmarks/ranking_intervals.tsv"
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/ranking_intervals.py"
+
+
+rule robust_sign_error:
+    input:
+        f"{R}/tables/measures.csv",
+    output:
+        summary=f"{R}/tables/robust_sign_error.csv",
+        environments=f"{R}/tables/robust_sign_error_environments.csv",
+        html=report(
+            f"{R}/tables/robust_sign_error.html",
+            caption="../report/robust_sign_error_table.rst",
+            category="4. Tables",
+            labels={"table": "robust sign error over environments"},
+        ),
+    params:
+        axes=varying_axes(config),
+        test_size=config["test_size"],
+        code=code_version("robust_sign_error.py"),
+    localrule: True
+    log:
+        f"{R}/logs/robust_sign_error.log",
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/robust_sign_error.py"
+
+
+rule findings:
+    input:
+        intervals=f"{R}/tables/ranking_intervals.csv",
+        differences=f"{R}/tables/paired_differences.csv",
+        sign_error=f"{R}/tables/robust_sign_error.csv",
+        measures=f"{R}/tables/measures.csv",
+    output:
+        f"{R}/findings.md",
+    params:
+        study=STUDY,
+        config=config,
+        commit=git_commit(),
+        code=code_version("findings.py"),
+    localrule: True
+    log:
+        f"{R}/logs/findings.log",
+    conda:
+        LIGHT_ENV
+    script:
+        "../scripts/findings.py"

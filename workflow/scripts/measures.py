@@ -1,13 +1,16 @@
 import json
 import time
 
+import numpy as np
+
 STARTED = time.perf_counter()
 
 from genstudy.arrays import load_checkpoint, load_npz, load_params, load_subset, save_json, save_npz  # noqa: E402
 from genstudy.contract import CHECKPOINTS  # noqa: E402
 from genstudy.curvature import TrainingLoss  # noqa: E402
 from genstudy.logs import Progress, log, redirect_output  # noqa: E402
-from genstudy.measures import MeasureSettings, checkpoint_measures  # noqa: E402
+from genstudy.measures import MeasureSettings, RunInfo, checkpoint_measures  # noqa: E402
+from genstudy.runs import read_history, read_summary  # noqa: E402
 from genstudy.runtime import configure_tensorflow  # noqa: E402
 from genstudy.study import parse_hidden_key  # noqa: E402
 
@@ -24,7 +27,11 @@ sizes = snakemake.params.sizes
 progress = Progress(len(sizes) * len(CHECKPOINTS), log)
 for i, size in enumerate(sizes):
     subset = load_subset(inp.subsets[i])
-    loss = None  # built once per subset, shared by both checkpoints
+    history = read_history(inp.histories[i])
+    history_rows = [[row[k] for k in row] for _, row in sorted(history.items())]
+    run_info = RunInfo(history=np.array(history_rows), batches_per_epoch=read_summary(inp.summaries[i])["batches_per_epoch"],
+                       batch_size=run["batch_size"])
+    loss = None  # built once per subset, shared by its checkpoints
     for ckpt in CHECKPOINTS:
         params, epoch, reached = load_checkpoint(inp[ckpt][i])
         log(f"n={size} {ckpt} (epoch {epoch}{'' if reached else ', not reached'}):")
@@ -32,7 +39,7 @@ for i, size in enumerate(sizes):
             loss = TrainingLoss(params, subset["x"], subset["y"], threads=snakemake.threads)
         record, notes, diagnostics, (nodes, weights) = checkpoint_measures(
             params, params0, subset["x"], subset["y"], test["x"], settings, threads=snakemake.threads, loss=loss,
-            log=log)
+            log=log, run=run_info)
         if not reached:
             notes.append(f"{ckpt} not reached by max_epochs: measures are of the final weights (epoch {epoch})")
         for note in notes:

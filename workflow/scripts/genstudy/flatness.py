@@ -59,3 +59,23 @@ def pacbayes_sigma(params: dict, x: np.ndarray, y: np.ndarray, rng: np.random.Ge
         else:
             lo = mid
     return 0.5 * (lo + hi)
+
+
+# --- the PAC-Bayes bounds of the σ found above (Jiang et al. 2019, §C.3, eq. 47–50). w is
+# every parameter (weights and biases) as one vector, w0 its initial value, m the
+# training-set size; the constant 10 stands for Jiang et al.'s log(1/δ) and rounding terms.
+
+
+def pacbayes_bound(w: np.ndarray, w0: np.ndarray, sigma: float, m: int) -> float:
+    """‖w − w0‖² / (4σ²) + log(m/σ) + 10: ``pacbayes_init`` with w0 the initial weights,
+    ``pacbayes_orig`` with w0 = 0."""
+    return float(np.sum((w - w0) ** 2) / (4.0 * sigma**2) + np.log(m / sigma) + 10.0)
+
+
+def pacbayes_mag_bound(w: np.ndarray, w0: np.ndarray, sigma: float, epsilon: float, m: int) -> float:
+    """¼ Σ_i log[(ε² + (σ'² + 1) ‖w − w0‖² / p) / (ε² + σ'² (w_i − w0_i)²)] + log(m/σ') + 10, p the
+    number of parameters: ``pacbayes_mag_init`` (w0 the initial weights) and
+    ``pacbayes_mag_orig`` (w0 = 0), the KL of the magnitude-aware posterior of σ'."""
+    diff = w - w0
+    prior = epsilon**2 + (sigma**2 + 1.0) * np.sum(diff**2) / diff.size
+    return float(0.25 * np.sum(np.log(prior / (epsilon**2 + sigma**2 * diff**2))) + np.log(m / sigma) + 10.0)

@@ -184,4 +184,28 @@ def ranking_intervals(table: pd.DataFrame, axes: list[str], draws: int, confiden
             low, high = bootstrap_interval(delta, confidence, len(seeds))
             diffs.append(dict(measure=measure, form=form, baseline=baseline, scope=key[0], criterion=key[1],
                               difference=delta[0], ci_low=low, ci_high=high, verdict=verdict(low, high)))
+    diffs += differences_to_the_top(results, columns, confidence, len(seeds))
     return pd.DataFrame(rows, columns=INTERVAL_COLUMNS), pd.DataFrame(diffs, columns=DIFFERENCE_COLUMNS)
+
+
+def differences_to_the_top(results: dict, columns: list, confidence: float, n_seeds: int) -> list[dict]:
+    """Per form, scope and criterion: every other column minus the complexity measure with the
+    highest estimate, ``baseline = "top: <measure>"``. The top one is a resolved winner only if
+    every such interval lies below 0 (verdict "baseline better" for all of them)."""
+    out = []
+    for form in dict.fromkeys(f for _, _, f in columns):
+        cols = [(c, m) for c, m, f in columns if f == form]
+        for key in results[cols[0][0]] if cols else []:
+            candidates = [(results[c][key][0], c, m) for c, m in cols
+                          if entry(c).kind == "complexity" and np.isfinite(results[c][key][0])]
+            if not candidates:
+                continue
+            _, top, top_name = max(candidates)
+            for c, m in cols:
+                if c == top:
+                    continue
+                delta = results[c][key] - results[top][key]
+                low, high = bootstrap_interval(delta, confidence, n_seeds)
+                out.append(dict(measure=m, form=form, baseline=f"top: {top_name}", scope=key[0], criterion=key[1],
+                                difference=delta[0], ci_low=low, ci_high=high, verdict=verdict(low, high)))
+    return out

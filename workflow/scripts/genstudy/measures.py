@@ -12,14 +12,16 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from . import norms
 from .curvature import (TrainingLoss, converged_top, hessian_lanczos, hessian_trace_exact, hutchinson_trace,
-                        jacobian_frobenius, sharpness, slq_density)
-from .flatness import SIGMA_UPPER, pacbayes_sigma
+                        jacobian_frobenius, magnitude_sharpness, sharpness, slq_density)
+from .flatness import SIGMA_UPPER, pacbayes_bound, pacbayes_mag_bound, pacbayes_sigma
 from .model import flatten
 from .norms import (distance_to_init, frobenius_norms, l1_path_over_margin, l2_over_margin, l2_path_over_margin,
                     l2_seed, margin_gamma, spectral_norms, spectral_over_margin)
+from .optimisation import gradient_noise, optimisation_steps, output_entropy
 from .registry import check_record
-from .seeds import STREAM_EIG, STREAM_FLAT, STREAM_SHARP, STREAM_SLQ, STREAM_TRACE, rng_for
+from .seeds import STREAM_EIG, STREAM_FLAT, STREAM_GRAD_NOISE, STREAM_SHARP, STREAM_SLQ, STREAM_TRACE, rng_for
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,9 @@ class MeasureSettings:
     slq_runs: int = 2
     slq_steps: int = 60
     sharpness_alpha: float = 5.0e-4
-    sharpness_steps: int = 20
+    sharpness_steps: int = 40
     sharpness_restarts: int = 3
+    sharpness_polish_iter: int = 10
     flatness_draws: int = 10
     flatness_halvings: int = 15
     flatness_target_drop: float = 0.1
@@ -53,10 +56,20 @@ class MeasureSettings:
         return cls(**{k: types[k](v) for k, v in (section or {}).items()})
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """What a checkpoint's measures need of its run: the per-epoch history (rows of
+    ``contract.HISTORY_COLUMNS``), optimiser steps per epoch, and the mini-batch size."""
+    history: np.ndarray
+    batches_per_epoch: int
+    batch_size: int
+
+
 @dataclass
 class Context:
     """One checkpoint: its weights, the initial ones, the subset (labels trained on), test
-    points, the settings, and the compiled loss of the subset (shared across checkpoints)."""
+    points, the settings, the compiled loss of the subset (shared across checkpoints) and
+    the run it belongs to (None: the measures that need it are left empty)."""
     params: dict
     params0: dict
     x: np.ndarray
@@ -65,6 +78,7 @@ class Context:
     s: MeasureSettings
     loss: TrainingLoss
     threads: int = 1
+    run: RunInfo | None = None
     theta: np.ndarray = field(init=False)
     density: tuple = field(init=False, default=None)  # SLQ (nodes, weights), set by curvature_measures
 
@@ -81,8 +95,34 @@ class Context:
         return self._hvp(v)
 
 
+# Margin-free norms of Jiang et al. 2019: name -> function of (weights, initial weights).
+JIANG_NORMS = {
+    "prod_of_spec": lambda p, p0: norms.prod_of_spec(p),
+    "sum_of_spec": lambda p, p0: norms.sum_of_spec(p),
+    "fro_over_spec": lambda p, p0: norms.fro_over_spec(p),
+    "prod_of_fro": lambda p, p0: norms.prod_of_fro(p),
+    "sum_of_fro": lambda p, p0: norms.sum_of_fro(p),
+    "fro_dist": norms.fro_dist,
+    "param_norm": lambda p, p0: norms.param_norm(p),
+    "dist_spec_init": norms.dist_spec_init,
+    "path_norm": lambda p, p0: norms.path_norm(p),
+}
+# The same over the margin γ: name -> function of (weights, initial weights, γ). A product over
+# layers takes 1/γ² once; the sums' d-th roots take it inside, as Jiang et al.'s eq. 35 and 38 do.
+JIANG_MARGIN_NORMS = {
+    "spec_init": lambda p, p0, g: norms.spec_init(p, p0) / g**2,
+    "spec_orig": lambda p, p0, g: norms.spec_orig(p) / g**2,
+    "prod_of_spec_margin": lambda p, p0, g: norms.prod_of_spec(p) / g**2,
+    "sum_of_spec_margin": lambda p, p0, g: norms.sum_of_spec(p) / g ** (2.0 / len(frobenius_norms(p))),
+    "fro_over_spec_margin": lambda p, p0, g: norms.fro_over_spec(p) / g**2,
+    "prod_of_fro_margin": lambda p, p0, g: norms.prod_of_fro(p) / g**2,
+    "sum_of_fro_margin": lambda p, p0, g: norms.sum_of_fro(p) / g ** (2.0 / len(frobenius_norms(p))),
+}
+
+
 def norm_measures(c: Context):
     rec = {"l2_seed": l2_seed(c.params), "dist_init": distance_to_init(c.params, c.params0)}
+    rec.update({name: f(c.params, c.params0) for name, f in JIANG_NORMS.items()})
     rec.update({f"fro_{i}": v for i, v in enumerate(frobenius_norms(c.params), start=1)})
     rec.update({f"spec_{i}": v for i, v in enumerate(spectral_norms(c.params), start=1)})
     return rec, []
@@ -91,13 +131,14 @@ def norm_measures(c: Context):
 def margin_measures(c: Context):
     """Measures over the margin γ; undefined (empty, with a note) when γ ≤ 0."""
     gamma = margin_gamma(c.params, c.x, c.y, c.s.margin_percentile)
-    names = ("inverse_margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin")
+    names = ("inverse_margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin", *JIANG_MARGIN_NORMS)
     if gamma <= 0:
         note = (f"margin γ = {gamma:.4g} ≤ 0 (the {c.s.margin_percentile:g}th percentile of training margins): "
                 "measures over margin are undefined and left empty")
         return {"margin": gamma, **dict.fromkeys(names)}, [note]
     values = (1.0 / gamma**2, l2_over_margin(c.params, gamma), spectral_over_margin(c.params, gamma),
-              l1_path_over_margin(c.params, gamma), l2_path_over_margin(c.params, gamma))
+              l1_path_over_margin(c.params, gamma), l2_path_over_margin(c.params, gamma),
+              *(f(c.params, c.params0, gamma) for f in JIANG_MARGIN_NORMS.values()))
     return {"margin": gamma, **dict(zip(names, values))}, []
 
 
@@ -123,14 +164,22 @@ def curvature_measures(c: Context):
 def flatness_measures(c: Context):
     s = c.s
     rec = {"sharpness": sharpness(c.loss, c.theta, c.rng(STREAM_SHARP), s.sharpness_alpha, s.sharpness_steps,
-                                  s.sharpness_restarts)}
+                                  s.sharpness_restarts, s.sharpness_polish_iter),
+           "sharpness_mag": magnitude_sharpness(c.loss, c.theta, rng_for(s.seed, STREAM_SHARP, 1), s.sharpness_alpha,
+                                                s.flatness_epsilon, s.sharpness_steps, s.sharpness_restarts,
+                                                s.sharpness_polish_iter)}
     notes = []
+    theta0, m = flatten(c.params0), len(c.x)
+    bounds = {"pacbayes": lambda w, w0, sigma: pacbayes_bound(w, w0, sigma, m),
+              "pacbayes_mag": lambda w, w0, sigma: pacbayes_mag_bound(w, w0, sigma, s.flatness_epsilon, m)}
     for name, noise, stream in (("pacbayes", "isotropic", 0), ("pacbayes_mag", "magnitude_aware", 1)):
         sigma = pacbayes_sigma(c.params, c.x, c.y, rng_for(s.seed, STREAM_FLAT, stream),
                                target_drop=s.flatness_target_drop, draws=s.flatness_draws,
                                halvings=s.flatness_halvings, epsilon=s.flatness_epsilon, noise=noise)
         rec[f"{name}_sigma"] = sigma
         rec[f"{name}_flatness"] = 1.0 / sigma**2 if sigma > 0 else None
+        rec[f"{name}_init"] = bounds[name](c.theta, theta0, sigma) if sigma > 0 else None
+        rec[f"{name}_orig"] = bounds[name](c.theta, np.zeros_like(c.theta), sigma) if sigma > 0 else None
         if sigma >= SIGMA_UPPER * (1 - 2.0 ** -s.flatness_halvings):
             notes.append(f"{name}_flatness: σ reached the search's upper bound {SIGMA_UPPER:g}; the value is a lower "
                          "bound on flatness")
@@ -141,24 +190,37 @@ def flatness_measures(c: Context):
 
 def sensitivity_measures(c: Context):
     x = np.asarray(c.x_test)[: c.s.jacobian_points]
-    return {"jacobian_fro": jacobian_frobenius(c.params, x, c.threads)}, []
+    return {"jacobian_fro": jacobian_frobenius(c.params, x, c.threads), "output_entropy": output_entropy(c.params, c.x)}, []
+
+
+def optimisation_measures(c: Context):
+    """Step counts from the run's history and the gradient noise at the checkpoint."""
+    if c.run is None:
+        rec = {"steps_to_ce01": None, "steps_ce01_to_ce001": None, "gradient_noise": None}
+        return rec, ["optimisation measures: no run history given; left empty"]
+    rec = optimisation_steps(c.run.history, c.run.batches_per_epoch)
+    notes = [f"{k}: its cross-entropy level was never reached; left empty" for k, v in rec.items() if v is None]
+    rec["gradient_noise"] = gradient_noise(c.params, np.asarray(c.x, np.float64), c.y, c.run.batch_size,
+                                           c.rng(STREAM_GRAD_NOISE))
+    return rec, notes
 
 
 GROUPS = {"norms": norm_measures, "margin": margin_measures, "curvature": curvature_measures,
-          "flatness": flatness_measures, "sensitivity": sensitivity_measures}
+          "flatness": flatness_measures, "sensitivity": sensitivity_measures, "optimisation": optimisation_measures}
 
 
 def checkpoint_measures(params: dict, params0: dict, x, y, x_test, settings, threads: int = 1,
-                        loss: TrainingLoss | None = None, log=None):
+                        loss: TrainingLoss | None = None, log=None, run: RunInfo | None = None):
     """(record, notes, diagnostics, (nodes, weights)) for one checkpoint's weights.
 
     ``x, y``: the training subset and the labels trained on; ``x_test``: points for the
     input-output Jacobian. Every estimator is seeded from ``settings.seed``. Pass the
     ``loss`` of the same subset to reuse its compiled functions across checkpoints;
-    ``log`` gets one line per group of measures.
+    ``log`` gets one line per group of measures; ``run``, the run's history, feeds the
+    optimisation measures.
     """
     s = settings if isinstance(settings, MeasureSettings) else MeasureSettings.from_config(settings)
-    c = Context(params, params0, x, y, x_test, s, loss or TrainingLoss(params, x, y, threads=threads), threads)
+    c = Context(params, params0, x, y, x_test, s, loss or TrainingLoss(params, x, y, threads=threads), threads, run)
     record, notes = {}, []
     for name, group in GROUPS.items():
         started = time.perf_counter()

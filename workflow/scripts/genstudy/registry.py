@@ -21,7 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 
-FAMILIES = ("norm", "margin-normalised", "curvature", "flatness", "sensitivity", "baseline")
+FAMILIES = ("norm", "margin-normalised", "curvature", "flatness", "sensitivity", "optimisation", "baseline")
 KINDS = ("complexity", "baseline", "diagnostic")
 ADJUSTED_SUFFIX = "_adj"
 
@@ -47,6 +47,17 @@ MEASURES = (
     # norms of the weights
     Column("l2_seed", "complexity", "norm", r"$4\prod_i\|W_i\|_F^2$ (the original's L2)", adjust="log"),
     Column("dist_init", "complexity", "norm", r"$\|w - w_0\|_2$ (distance to init.)"),
+    # Jiang et al. 2019 (arXiv 1912.02178, App. C), without the 4^d or h_i factors
+    Column("n_params", "complexity", "norm", "number of parameters (Jiang eq. 1)"),
+    Column("prod_of_spec", "complexity", "norm", r"$\prod_i\|W_i\|_2^2$ (Jiang eq. 34)", adjust="log"),
+    Column("sum_of_spec", "complexity", "norm", r"$d(\prod_i\|W_i\|_2^2)^{1/d}$ (Jiang eq. 35)"),
+    Column("fro_over_spec", "complexity", "norm", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2$ (Jiang eq. 36)"),
+    Column("prod_of_fro", "complexity", "norm", r"$\prod_i\|W_i\|_F^2$ (Jiang eq. 37)", adjust="log"),
+    Column("sum_of_fro", "complexity", "norm", r"$d(\prod_i\|W_i\|_F^2)^{1/d}$ (Jiang eq. 38)"),
+    Column("fro_dist", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_F^2$ (Jiang eq. 42)"),
+    Column("param_norm", "complexity", "norm", r"$\sum_i\|W_i\|_F^2$ (Jiang eq. 43)"),
+    Column("dist_spec_init", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_2^2$ (Jiang eq. 44)"),
+    Column("path_norm", "complexity", "norm", r"path norm $\sum f_{w^2}(\mathbf{1})$ (Jiang eq. 45)"),
     Column("fro_{i}", "diagnostic", "norm", r"$\|W_i\|_F$", adjust=""),
     Column("spec_{i}", "diagnostic", "norm", r"$\|W_i\|_2$", adjust=""),
     # norms over the margin γ (Neyshabur et al. 2017, arXiv 1706.08947)
@@ -55,6 +66,16 @@ MEASURES = (
     Column("spec_margin", "complexity", "margin-normalised", r"$\prod_i h_i\|W_i\|_2^2\,/\,\gamma^2$", adjust="log"),
     Column("l1_path_margin", "complexity", "margin-normalised", r"$\ell_1$-path$^2/\gamma^2$"),
     Column("l2_path_margin", "complexity", "margin-normalised", r"$\ell_2$-path$/\gamma^2$"),
+    # Bartlett et al. 2017 and Jiang et al. 2019 (App. C) over the margin
+    Column("spec_init", "complexity", "margin-normalised",
+           r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j-W_j^0\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 32)", adjust="log"),
+    Column("spec_orig", "complexity", "margin-normalised",
+           r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 33)", adjust="log"),
+    Column("prod_of_spec_margin", "complexity", "margin-normalised", r"$\prod_i\|W_i\|_2^2/\gamma^2$", adjust="log"),
+    Column("sum_of_spec_margin", "complexity", "margin-normalised", r"$d(\prod_i\|W_i\|_2^2/\gamma^2)^{1/d}$"),
+    Column("fro_over_spec_margin", "complexity", "margin-normalised", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2/\gamma^2$"),
+    Column("prod_of_fro_margin", "complexity", "margin-normalised", r"$\prod_i\|W_i\|_F^2/\gamma^2$", adjust="log"),
+    Column("sum_of_fro_margin", "complexity", "margin-normalised", r"$d(\prod_i\|W_i\|_F^2/\gamma^2)^{1/d}$"),
     Column("margin", "diagnostic", "margin-normalised", r"$\gamma$ (margin percentile)", adjust=""),
     # curvature of the training loss
     Column("hessian_eig_1", "complexity", "curvature", r"$\lambda_{\max}$ of the Hessian"),
@@ -66,12 +87,22 @@ MEASURES = (
     Column("hessian_trace_hutchinson_vectors", "diagnostic", "curvature", "Hutchinson's vectors", adjust=""),
     # flatness (Keskar et al. 2017; Jiang et al. 2019)
     Column("sharpness", "complexity", "flatness", "sharpness (α-box)"),
+    Column("sharpness_mag", "complexity", "flatness", "magnitude-aware sharpness (box α(|w|+ε))"),
+    Column("pacbayes_init", "complexity", "flatness", r"PAC-Bayes bound, $\|w-w_0\|^2/4\sigma^2$ (Jiang eq. 47)"),
+    Column("pacbayes_orig", "complexity", "flatness", r"PAC-Bayes bound, $\|w\|^2/4\sigma^2$ (Jiang eq. 48)"),
+    Column("pacbayes_mag_init", "complexity", "flatness", r"magnitude-aware PAC-Bayes bound, init (Jiang eq. 49)"),
+    Column("pacbayes_mag_orig", "complexity", "flatness", r"magnitude-aware PAC-Bayes bound, orig (Jiang eq. 50)"),
     Column("pacbayes_flatness", "complexity", "flatness", r"$1/\sigma^2$ (PAC-Bayes)"),
     Column("pacbayes_mag_flatness", "complexity", "flatness", r"$1/\sigma'^2$ (magnitude-aware)"),
     Column("pacbayes_sigma", "diagnostic", "flatness", r"$\sigma$ (PAC-Bayes)", adjust=""),
     Column("pacbayes_mag_sigma", "diagnostic", "flatness", r"$\sigma'$ (magnitude-aware)", adjust=""),
     # sensitivity of the output to the input (Novak et al. 2018, arXiv 1802.08760)
     Column("jacobian_fro", "complexity", "sensitivity", r"$\|\partial\,\mathrm{softmax}/\partial x\|_F$"),
+    Column("output_entropy", "complexity", "sensitivity", "entropy of the softmax output (Jiang §C.6)"),
+    # optimisation (Jiang et al. 2019, §C.5): from the run's history and the checkpoint's gradients
+    Column("steps_to_ce01", "complexity", "optimisation", "steps to training cross-entropy 0.1 (Jiang eq. 58)"),
+    Column("steps_ce01_to_ce001", "complexity", "optimisation", "steps from cross-entropy 0.1 to 0.01 (Jiang eq. 59)"),
+    Column("gradient_noise", "complexity", "optimisation", "variance of mini-batch gradients (Jiang eq. 60)"),
     # baselines: what a measure must beat
     Column("baseline_label_noise", "baseline", "baseline", "label noise (0 / NN% / 1)"),
     Column("baseline_inverse_m", "baseline", "baseline", r"$1/m$"),

@@ -99,7 +99,12 @@ table.t tr:hover td {{ background: #f5f8fc; }}
 """
 
 
+def save_csv(table: pd.DataFrame, csv_path) -> None:
+    """A table as CSV, written atomically (a killed job leaves no half table behind)."""
+    save_text(csv_path, table.to_csv(index=False))
+
+
 def save_table(table: pd.DataFrame, csv_path, html_path, title: str) -> None:
     """A table as CSV (for tools) and as the HTML page the report shows, which links that CSV."""
-    table.to_csv(csv_path, index=False)
+    save_csv(table, csv_path)
     save_text(html_path, html_view(table, title, Path(csv_path).name))

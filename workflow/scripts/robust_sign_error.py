@@ -1,0 +1,13 @@
+import pandas as pd
+
+from genstudy.logs import log, redirect_output
+from genstudy.sign_error import robust_sign_error
+from genstudy.tables import save_table, save_csv
+
+redirect_output(snakemake.log[0])
+table = pd.read_csv(snakemake.input[0], dtype={"hidden": str})
+summary, environments = robust_sign_error(table, list(snakemake.params.axes), int(snakemake.params.test_size))
+out = snakemake.output
+save_table(summary, out.summary, out.html, "Robust sign error: its distribution over environments")
+save_csv(environments, out.environments)
+log(f"{len(summary)} summaries over {environments.environment.nunique()} environments")
