@@ -9,7 +9,7 @@ TENSORFLOW ?= tensorflow-cpu==2.21.0
 STAMP := $(VENV)/.installed-$(subst [,,$(subst ],,$(subst =,,$(TENSORFLOW))))
 STUDY = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)')).get('study', 'default'))")
 
-.PHONY: setup run report test bench mutation lint dryrun lock clean
+.PHONY: setup run report findings test bench mutation lint dryrun lock clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,12 @@ run: setup
 report: setup
 	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
 	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
+
+# The findings of a study, generated from its tables (runs whatever they need first).
+findings: setup
+	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
+	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores $(CORES) results/$(STUDY)/findings.md
+	cat results/$(STUDY)/findings.md
 
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -ra tests

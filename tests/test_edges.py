@@ -335,7 +335,7 @@ def test_resource_estimates_count_every_term():
     sizes = [784, 64, 64, 10]
     p = 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10
     assert train_memory_mb(100, 50, 784, sizes) == pytest.approx(
-        900 + ((2 * 100 + 50) * 784 * 4 + 8 * p * 4 + 6 * 150 * (64 + 64 + 10) * 4) / 2**20)
+        900 + ((2 * 100 + 50) * 784 * 4 + 10 * p * 4 + 6 * 150 * (64 + 64 + 10) * 4) / 2**20)
     assert measures_memory_mb(100, 784, sizes, 60) == pytest.approx(
         900 + (100 * 784 * 8 + 70 * p * 8 + 6 * 100 * 138 * 8 + 250 * 10 * 784 * 8 * 3) / 2**20)
     assert measures_runtime_min(1000, sizes, 100, 2) == pytest.approx(10 * (30 + 2 * 100 * 8 * 5e-11 * p * 1000) / 60)
@@ -396,7 +396,7 @@ def hand_table():
         for m, errs, vals in (("correct", [0.3, 0.2, 0.1], [3.0, 2.0, 1.0]), ("random", [0.9, 0.85, 0.8], [4, 5, 6])):
             for n, e, v in zip((100, 200, 400), errs, vals):
                 rows.append(dict(size=n, label_mode=m, checkpoint=ckpt, test_acc=1 - e, l2_seed=float(v),
-                                 reached=True, diverged=False, margin=1.0))
+                                 reached=True, diverged=False, margin=1.0, seed=0))
     return pd.DataFrame(rows)
 
 
@@ -406,8 +406,8 @@ def test_granulated_kendall_writes_every_row_exactly():
     expected = [("size", 0.0, 2), ("label_mode", 1.0, 3), ("Psi", 0.5, 2)]
     for ckpt in ("acc1", "loss0"):
         rows = g[g.checkpoint == ckpt]
-        assert list(rows.measure) == ["l2_seed"] * 4 and list(rows.form) == ["raw"] * 4
-        assert list(rows.axis) == ["size", "label_mode", "Psi", "CMI"]
+        assert list(rows.measure) == ["l2_seed"] * 5 and list(rows.form) == ["raw"] * 5
+        assert list(rows.axis) == ["size", "label_mode", "Psi", "CMI", "CMI_pgdl"]
         for axis, value, n in expected:
             r = rows[rows.axis == axis].iloc[0]
             assert (r.value, r.n_slices) == (pytest.approx(value), n)
@@ -768,12 +768,12 @@ def test_granulated_psi_slices():
     from genstudy.ranking import granulated_psi
 
     err = pd.Series([0.1, 0.2, 0.3, 0.4])
-    one_axis = pd.DataFrame({"size": [1, 2, 3, 4]})
+    one_axis = pd.DataFrame({"size": [1, 2, 3, 4], "seed": 0})
     values = pd.Series([1.0, 2.0, 4.0, 3.0])
     assert granulated_psi(one_axis, values, err, "size", ["size"]) == (pytest.approx(kendall(values, err)[0]), 1)
-    nan_other = pd.DataFrame({"size": [1, 2, 1, 2], "lr": [0.1, 0.1, np.nan, np.nan]})
+    nan_other = pd.DataFrame({"size": [1, 2, 1, 2], "lr": [0.1, 0.1, np.nan, np.nan], "seed": 0})
     assert granulated_psi(nan_other, values, err, "size", ["size", "lr"])[1] == 2  # NaN is a value: its own slice
-    seeds_only = pd.DataFrame({"size": [1, 2, 1, 1], "lr": [0.1, 0.1, 0.2, 0.2]})  # lr 0.2: one size, two seeds
+    seeds_only = pd.DataFrame({"size": [1, 2, 1, 1], "lr": [0.1, 0.1, 0.2, 0.2], "seed": [0, 0, 0, 1]})  # lr 0.2: one size
     assert granulated_psi(seeds_only, values, err, "size", ["size", "lr"]) == (1.0, 1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no slice: NaN, without numpy's warning about an empty mean

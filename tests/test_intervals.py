@@ -206,3 +206,26 @@ def test_robust_sign_error_against_brute_force():
     # a measure that is the error itself is never wrong where the difference is resolved
     perfect = summary[(summary.measure == "l2_seed") & (summary.form == "raw") & (summary.axis == "all")].iloc[0]
     assert perfect.worst <= 0.05
+
+
+def test_findings_name_a_winner_only_when_every_interval_excludes_zero():
+    from genstudy.findings import findings_markdown
+
+    rng = np.random.default_rng(8)
+    t = study(rng, seeds=tuple(range(8)), noise=0.0)
+    t["margin"] = 1.0
+    intervals, diffs = ranking_intervals(t, ["size", "label_mode"], draws=200, confidence=0.95, seed=1)
+    summary, _ = robust_sign_error(t, ["size", "label_mode"], test_size=1000)
+    text = findings_markdown(intervals, diffs, summary, t, "sim", {"ranking": {"confidence": 0.95}}, "abc")
+    # l2_seed is the error itself (plus tiny noise): τ over the checkpoint resolves it as the winner
+    assert "- tau (raw): **winner `l2_seed`**" in text
+    assert "beat every baseline: `l2_seed`" in text and "`baseline_" not in text.split("Against")[1].split("\n")[2]
+    assert "Commit `abc`" in text and "8 seeds" in text
+    # with two seeds and a noisy second measure close to the first, nothing is resolved
+    t2 = study(rng, seeds=(0, 1), noise=0.0)
+    t2["dist_init"] = t2["l2_seed"] + 0.02 * rng.standard_normal(len(t2))
+    t2["margin"] = 1.0
+    i2, d2 = ranking_intervals(t2, ["size", "label_mode"], draws=200, confidence=0.95, seed=1)
+    s2, _ = robust_sign_error(t2, ["size", "label_mode"], test_size=1000)
+    text2 = findings_markdown(i2, d2, s2, t2, "sim", {}, "abc")
+    assert "**winner" not in text2 and "unresolved" in text2

@@ -436,3 +436,18 @@ def test_isotropic_noise_ignores_magnitudes_and_magnitude_aware_noise_scales_wit
     w = np.array([0.0, 0.5, -2.0])
     np.testing.assert_allclose(NOISE["isotropic"](w, 0.1, 1e-3), [0.1, 0.1, 0.1])
     np.testing.assert_allclose(NOISE["magnitude_aware"](w, 0.1, 1e-3), np.sqrt(0.01 * w**2 + 1e-6))
+
+
+@pytest.mark.tensorflow
+def test_magnitude_sharpness_searches_the_box_that_scales_with_each_weight():
+    """Convex loss: the best vertex of the box |ν_i| ≤ α(|w_i| + ε) is the maximum; a parameter
+    near 0 barely moves, unlike in the plain box α(|w_i| + 1)."""
+    params, x, y, loss, theta = convex_box_problem()
+    alpha, eps = 0.5, 1e-3
+    bound = alpha * (np.abs(theta) + eps)
+    base = numpy_loss(theta, params, x, y)
+    best = max(numpy_loss(theta + np.array(s) * bound, params, x, y)
+               for s in itertools.product([-1.0, 1.0], repeat=len(theta)))
+    found = C.magnitude_sharpness(loss, theta, np.random.default_rng(0), alpha, eps, steps=20, restarts=3)
+    assert 0.98 * (best - base) / (1 + base) <= found <= (best - base) / (1 + base) + 1e-9
+    assert found < C.sharpness(loss, theta, np.random.default_rng(0), alpha, steps=20, restarts=3)

@@ -83,7 +83,7 @@ def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_
     for mode, size in (("correct", 32), ("random", 64)):
         run_dir, *_ = fake_run(tmp_path, mode, size)
         rows += run_rows(run_dir, 6, 3)
-        for ckpt in ("acc1", "loss0"):
+        for ckpt in ("acc1", "ce001", "loss0"):
             run = {"label_mode": mode, "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
                    "protocol": "independent", "size": size, "seed": 0}
             path = tmp_path / f"{mode}-{size}-{ckpt}.json"
@@ -92,17 +92,17 @@ def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_
             paths.append(path)
     training = pd.DataFrame(rows, columns=TRAINING_COLUMNS)
     table = join_measures(training, read_measure_records(paths))
-    assert list(table.columns[: len(TRAINING_COLUMNS)]) == list(TRAINING_COLUMNS) and len(table) == 4
-    assert list(table.label_mode) == ["correct", "correct", "random", "random"]  # training.csv's order
-    assert (table.baseline_label_noise == [0, 0, 1, 1]).all() and np.allclose(table.baseline_inverse_m, 1 / table["size"])
+    assert list(table.columns[: len(TRAINING_COLUMNS)]) == list(TRAINING_COLUMNS) and len(table) == 6
+    assert list(table.label_mode) == ["correct"] * 3 + ["random"] * 3  # training.csv's order
+    assert (table.baseline_label_noise == [0, 0, 0, 1, 1, 1]).all() and np.allclose(table.baseline_inverse_m, 1 / table["size"])
     assert (table.baseline_updates == table.updates).all()
     assert np.allclose(table.hessian_trace_adj, np.sqrt(table.hessian_trace / table["size"]))
     assert table.l2_margin_adj.iloc[0] == pytest.approx(0.5 * (math.log(16.0) - math.log(32)))
-    assert table.l2_margin_adj.iloc[2:].isna().all()  # a log-measure of a negative value is undefined
+    assert table.l2_margin_adj.iloc[3:].isna().all()  # a log-measure of a negative value is undefined
     assert "hessian_eig_2_adj" not in table and "margin_adj" not in table and table.hessian_eig_2.isna().all()
     assert table.sharpness_adj.iloc[0] == 0.0
     page = html_view(table, "Complexity measures", "measures.csv")
-    assert page.count("<tr") == 5 and "Download measures.csv" in page and "data:text/csv;base64," in page
+    assert page.count("<tr") == 7 and "Download measures.csv" in page and "data:text/csv;base64," in page
     with pytest.raises(FileContractError, match=r"no measures for rows"):
         join_measures(pd.concat([training, training.assign(seed=1)]), read_measure_records(paths))
 
@@ -173,7 +173,7 @@ def test_every_file_of_a_run_holds_what_the_result_says(tmp_path):
         assert (int(f["epoch"]), bool(f["reached"])) == (3, True) and np.array_equal(f["b2"], p1["b2"])
     with np.load(run_dir / "optimizer.npz") as f:
         assert sorted(f.files) == ["m_W1", "step"] and int(f["step"]) == 6
-    acc1, loss0 = run_rows(run_dir, 6, 3)
+    acc1, _, loss0 = run_rows(run_dir, 6, 3)
     assert [r["train_loss"] for r in (acc1, loss0)] == [history[2, 1], history[3, 1]]
     assert acc1["diverged"] is False
 
@@ -214,11 +214,11 @@ def test_duplicate_or_incomplete_measure_records_are_refused(tmp_path):
     training = pd.DataFrame(run_rows(run_dir, 6, 3), columns=TRAINING_COLUMNS)
     run = json.loads((run_dir / "summary.json").read_text())["run"]
     paths = []
-    for ckpt in ("acc1", "loss0"):
+    for ckpt in ("acc1", "ce001", "loss0"):
         save_json(tmp_path / f"{ckpt}.json", measure_record(run, ckpt))
         paths.append(tmp_path / f"{ckpt}.json")
     records = read_measure_records(paths)
-    assert len(join_measures(training, records)) == 2
+    assert len(join_measures(training, records)) == 3
     with pytest.raises(pd.errors.MergeError):  # two records of one checkpoint: which is right is unknowable
         join_measures(training, pd.concat([records, records.iloc[:1]], ignore_index=True))
     save_json(tmp_path / "bad.json", {"run": run, "checkpoint": "acc1"})
@@ -245,11 +245,11 @@ def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_wei
     history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 0.9, 0.5, 1.0, 0.4]])
     result = TrainResult(history=history, final_params=p1, final_epoch=1, acc1_epoch=None, acc1_params=None,
                          loss0_epoch=None, batches_per_epoch=2, optimizer={"step": np.array(2)})
-    outputs = {name: tmp_path / f"u-{name}" for name in ("acc1", "loss0", "final", "optimizer", "history", "summary")}
+    outputs = {name: tmp_path / f"u-{name}" for name in ("acc1", "ce001", "loss0", "final", "optimizer", "history", "summary")}
     run = json.loads((run_dir / "summary.json").read_text())["run"]
     write_training_outputs(result, TrainSettings(target_loss=0.1, max_epochs=1), outputs, run, "s.npz", p0,
                            log=lambda m: None)
-    for name in ("acc1", "loss0"):
+    for name in ("acc1", "ce001", "loss0"):
         with np.load(outputs[name]) as f:
             assert (int(f["epoch"]), bool(f["reached"])) == (1, False) and np.array_equal(f["W2"], p1["W2"])
 

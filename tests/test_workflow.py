@@ -70,9 +70,9 @@ def test_bad_config_stops_before_any_work(tmp_path, override, message):
 def test_tiny_study_training_table(tiny_study):
     t = pd.read_csv(tiny_study / TINY / "tables/training.csv", dtype={"hidden": str})
     assert list(t.columns) == list(TRAINING_COLUMNS)
-    assert len(t) == 2 * 2 * 1 * 2
+    assert len(t) == 2 * 2 * 1 * 3
     assert set(map(tuple, t[["label_mode", "size", "checkpoint"]].values)) == {
-        (m, n, c) for m in ("correct", "random") for n in (32, 64) for c in ("acc1", "loss0")}
+        (m, n, c) for m in ("correct", "random") for n in (32, 64) for c in ("acc1", "ce001", "loss0")}
     assert (t.hidden == "16-16").all() and (t.depth == 3).all() and (t.width == 16).all()
     assert (t.n_params == 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10).all()
     assert (t.learning_rate == 0.001).all() and (t.batch_size == 16).all() and (t.protocol == "independent").all()
@@ -81,6 +81,8 @@ def test_tiny_study_training_table(tiny_study):
     loss0 = t[t.checkpoint == "loss0"]
     assert (loss0.train_loss[loss0.reached] <= 1e-3).all()
     assert (loss0.epoch[~loss0.reached] == 400).all()
+    ce001 = t[t.checkpoint == "ce001"]
+    assert (ce001.train_loss[ce001.reached] <= 0.01).all() and (ce001.epoch <= loss0.epoch.to_numpy()).all()
     assert np.allclose(t.gen_gap, t.train_acc - t.test_acc) and not t.diverged.any()
     assert (t.updates == t.epoch * t["size"] // 16).all()
     # every row points at its files, and they agree with it
@@ -119,10 +121,10 @@ def test_tiny_study_file_contract(tiny_study):
 def test_tiny_study_figures(tiny_study):
     figures = tiny_study / TINY / "figures"
     names = {p.stem for p in figures.glob("*.png")}
-    assert names == {"training_acc1_label_modes", "training_loss0_label_modes", "training_correct_checkpoints",
-                     "training_random_checkpoints", "measures_norm", "measures_margin-normalised",
-                     "measures_curvature", "measures_flatness", "measures_sensitivity", "hessian_density", "ranking",
-                     "against_label_mode"}
+    assert names == {"training_acc1_label_modes", "training_ce001_label_modes", "training_loss0_label_modes",
+                     "training_correct_checkpoints", "training_random_checkpoints", "measures_norm",
+                     "measures_margin-normalised", "measures_curvature", "measures_flatness", "measures_sensitivity",
+                     "measures_optimisation", "hessian_density", "ranking", "robust_sign_error", "against_label_mode"}
     for png in figures.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
@@ -159,8 +161,8 @@ def test_tiny_study_ranking_tables(tiny_study):
     r = tiny_study / TINY
     tau = pd.read_csv(r / "tables/rank_correlation.csv")
     assert list(tau.columns) == ["measure", "form", "scope", "tau", "p_value", "n", "left_out"]
-    assert set(tau.scope) == {"all", "checkpoint=acc1", "checkpoint=loss0"} | {
-        f"label_mode={m},checkpoint={c}" for m in ("correct", "random") for c in ("acc1", "loss0")}
+    assert set(tau.scope) == {"all", "checkpoint=acc1", "checkpoint=ce001", "checkpoint=loss0"} | {
+        f"label_mode={m},checkpoint={c}" for m in ("correct", "random") for c in ("acc1", "ce001", "loss0")}
     assert set(tau.form) == {"raw", "adjusted"} and tau.tau.dropna().between(-1, 1).all()
     assert {"baseline_label_noise", "baseline_inverse_m", "baseline_updates", "inverse_margin"} <= set(tau.measure)
     assert not {"margin", "hessian_trace_hutchinson_se", "fro_1"} & set(tau.measure)  # diagnostics are not ranked
@@ -169,7 +171,19 @@ def test_tiny_study_ranking_tables(tiny_study):
     assert (scope_all.n + scope_all.left_out == len(m)).all()
     psi = pd.read_csv(r / "tables/granulated_kendall.csv")
     assert list(psi.columns) == ["measure", "form", "checkpoint", "axis", "value", "n_slices"]
-    assert set(psi.axis) == {"size", "label_mode", "Psi", "CMI"}
+    assert set(psi.axis) == {"size", "label_mode", "Psi", "CMI", "CMI_pgdl"}
+    intervals = pd.read_csv(r / "tables/ranking_intervals.csv")
+    assert set(intervals.criterion) == {"tau", "tau_between_sizes", "psi_size", "psi_label_mode", "Psi", "CMI"}
+    assert intervals.ci_low.isna().all()  # one seed: nothing to resample, no interval
+    joined = intervals[intervals.criterion == "tau"].merge(tau, on=["measure", "form", "scope"])
+    np.testing.assert_allclose(joined.value, joined.tau, equal_nan=True)  # the same τ-b as scipy's
+    differences = pd.read_csv(r / "tables/paired_differences.csv")
+    assert (differences.verdict == "unresolved (no interval)").all()
+    sign = pd.read_csv(r / "tables/robust_sign_error.csv")
+    assert set(sign.axis) == {"all", "size", "label_mode"} and sign[["mean", "worst"]].stack().between(0, 1).all()
+    findings = (r / "findings.md").read_text()
+    assert "# Findings of the study `tiny`" in findings and "config sha256" in findings
+    assert "**winner" not in findings  # one seed resolves nothing
 
 
 def test_tiny_study_rerun_does_nothing(tiny_study):

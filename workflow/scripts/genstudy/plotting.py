@@ -342,32 +342,41 @@ def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path,
 
 def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> None:
     """Per checkpoint, the cumulative distribution over environments of each measure's sign
-    error (raw forms): the ``shown`` measures with the lowest mean and every baseline."""
+    error (raw forms): the ``shown`` measures with the lowest mean and every baseline. A
+    measure has one colour in every panel."""
     raw = environments[(environments["form"] == "raw") & environments["sign_error"].notna()]
     checkpoints = list(dict.fromkeys(environments["checkpoint"]))
-    fig, axs = grid(len(checkpoints), len(checkpoints), width=5.0, height=4.0)
+    picks = {}
+    for ckpt in checkpoints:
+        means = raw[raw["checkpoint"] == ckpt].groupby("measure")["sign_error"].mean().sort_values()
+        baselines = [m for m in means.index if entry(m).kind == "baseline"]
+        picks[ckpt] = ([m for m in means.index if m not in baselines][:shown] + baselines, means)
+    names = list(dict.fromkeys(m for p, _ in picks.values() for m in p))
+    hues = [*range(0, 20, 2), *range(1, 20, 2)]  # tab20's strong colours first, their light twins after
+    palette = {m: plt.get_cmap("tab20")(hues[i % 20]) for i, m in enumerate(names)}
+    fig, axs = grid(len(checkpoints), len(checkpoints), width=5.2, height=6.4)
     for ax, ckpt in zip(axs, checkpoints):
         sub = raw[raw["checkpoint"] == ckpt]
-        means = sub.groupby("measure")["sign_error"].mean().sort_values()
-        baselines = [m for m in means.index if entry(m).kind == "baseline"]
-        picked = [m for m in means.index if m not in baselines][:shown] + baselines
-        for i, m in enumerate(picked):
+        picked, means = picks[ckpt]
+        for m in picked:
             e = np.sort(sub.loc[sub["measure"] == m, "sign_error"].to_numpy())
-            style = "--" if m in baselines else "-"
             ax.step(np.concatenate([[0.0], e, [1.0]]), np.concatenate([[0.0], np.arange(1, len(e) + 1) / len(e), [1.0]]),
-                    where="post", ls=style, color=f"C{i % 10}", lw=1.4,
-                    label=f"{m} (mean {means[m]:.2f}, worst {e.max():.2f})")
-        ax.set_xlim(0, 1)
+                    where="post", ls="--" if entry(m).kind == "baseline" else "-", color=palette[m], lw=1.5,
+                    label=f"{m}: mean {means[m]:.2f}, worst {e.max():.2f}")
+        ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("sign error in an environment")
-        ax.set_ylabel("fraction of environments ≤")
+        ax.set_ylabel("fraction of environments with at most that error")
         ax.set_title(f"at {ckpt}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6.5, frameon=False, loc="lower right")
-    n_env = environments.groupby("checkpoint")["environment"].nunique().to_dict()
+        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=1)
+    n_env = environments.groupby("checkpoint", sort=False)["environment"].nunique()
     notes = ["Environment: two settings of the study's axes that differ in one axis; seeds are repeats inside it. "
              "Sign error ½(1 − sign Δμ · sign Δerror), Hoeffding-weighted (Dziugaite et al. 2020).",
-             f"Environments per checkpoint: {n_env}; unresolved ones (error differences within test-set noise) "
-             f"are left out. Lines: the {shown} measures with the lowest mean sign error (raw forms); dashed: baselines."]
-    finish(fig, path, "Robust sign error: its distribution over environments (further left and steeper is better)",
-           notes)
+             "Environments per checkpoint: " + ", ".join(f"{c} {n}" for c, n in n_env.items())
+             + "; unresolved ones (error differences within test-set noise) are left out, and so are measures "
+             "constant over the runs.",
+             f"Lines: per checkpoint the {shown} measures with the lowest mean sign error (raw forms); dashed: "
+             "baselines."]
+    finish(fig, path, "Robust sign error: its distribution over environments (a curve that rises early and "
+           "reaches 1 early is better)", notes)

@@ -14,7 +14,9 @@ observed difference Δ has the right sign with probability at least
 1 − 2 exp(−test_size · Δ² / 2) (the difference of two means of [0, 1] variables has
 range 2); the weight is that bound, clipped at 0. A pair whose difference is within
 test-set noise gets weight ~0. An environment's sign error is the weighted mean over its
-pairs; one with zero total weight is unresolved and left out (counted). The result is
+pairs; one with zero total weight is unresolved and left out (counted). A measure that
+is constant over a checkpoint's runs (the parameter count of one architecture) orders
+nothing and gets no summary there. The result is
 a distribution over environments, summarised by its mean, 10th and 90th percentile and
 its worst case (the maximum): a measure that is robust has a small worst case, not
 only a small mean.
@@ -75,6 +77,10 @@ def robust_sign_error(table: pd.DataFrame, axes: list[str], test_size: int):
         envs = environments(sub, axes) if axes else []
         for column, measure, form in ranked_columns(table):
             values = oriented(table, column)
+            if values.loc[sub.index].nunique() < 2:
+                # a measure constant over these runs orders nothing: sign error ½ everywhere, by fiat
+                summary += [summarise(np.array([]), measure, form, ckpt, axis) for axis in ["all", *axes]]
+                continue
             found = []
             for axis, a, b, ia, ib in envs:
                 e, w = environment_sign_error(values, err, ia, ib, test_size)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .arrays import FileContractError, load_npz, save_npz
-from .contract import CE_CHECKPOINT_LOSS, HISTORY_COLUMNS
+from .contract import CE_CHECKPOINT_LOSS, CHECKPOINTS, HISTORY_COLUMNS
 from .model import InputCompaction, depth_of, ordered, param_names, tf_cross_entropy, tf_logits
 from .runtime import configure_tensorflow
 
@@ -130,7 +130,8 @@ class TrainState:
     ce001_epoch: object  # 0 = not reached
     loss0_epoch: object  # 0 = not reached
 
-    GROUPS = ("w", "m", "v", "acc1", "ce001")
+    SNAPSHOTS = tuple(c for c in CHECKPOINTS if c != "loss0")  # copies of w; loss0 is where w stops
+    GROUPS = ("w", "m", "v", *SNAPSHOTS)
 
     @classmethod
     def create(cls, tf, weights: dict, optimizer: dict | None = None):
@@ -237,7 +238,7 @@ def state_arrays(state: TrainState, compaction: InputCompaction, W1_full0) -> di
     out = {}
     zeros = np.zeros_like(W1_full0)
     for group in TrainState.GROUPS:
-        fill = W1_full0 if group in ("w", "acc1", "ce001") else zeros
+        fill = W1_full0 if group in ("w", *TrainState.SNAPSHOTS) else zeros
         values = {k: var.numpy() for k, var in zip(param_names(len(state.w) // 2), state.group(group))}
         for k, value in compaction.expand(values, fill).items():
             out[f"{group}_{k}"] = value
