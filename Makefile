@@ -46,12 +46,16 @@ mutation: setup
 
 lint: setup
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 dryrun: setup
 	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
 	$(BIN)/snakemake --configfile $(CONFIG) -n --cores 1
 
-# A fresh resolve of requirements.txt + requirements-test.txt into requirements.lock.
+# A fresh resolve of requirements.txt + requirements-test.txt into requirements.lock, and
+# environment.yml (the same pins, for conda) from it.
 lock:
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
 	$(VENV)-lock/bin/pip install --quiet --upgrade pip
@@ -60,6 +64,7 @@ lock:
 	 echo "# requirements-test.txt on Python 3.11 (x86_64). Regenerate with \`make lock\`."; \
 	 $(VENV)-lock/bin/pip freeze --exclude-editable | sort -f) > requirements.lock
 	rm -rf $(VENV)-lock
+	$(PYTHON) tools/environment_yml.py
 
 clean:  # every study's results; the committed benchmarks stay
 	rm -rf .snakemake $(filter-out results/benchmarks,$(wildcard results/*))

@@ -73,14 +73,15 @@ def finite_difference_hessian(params, x, y, h=1e-4):
     from genstudy.model import cross_entropy, flatten, logits, unflatten
 
     theta = flatten(params)
-    f = lambda t: cross_entropy(logits(unflatten(t, params), x), y).mean()  # noqa: E731
+    f = lambda t: cross_entropy(logits(unflatten(t, params), x), y).mean()
     d = len(theta)
     E = np.eye(d) * h
     H = np.zeros((d, d))
     for i in range(d):
         for j in range(i, d):
-            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
-                                 - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
+            H[i, j] = H[j, i] = (
+                f(theta + E[i] + E[j]) - f(theta + E[i] - E[j]) - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])
+            ) / (4 * h * h)
     return H
 
 

@@ -9,6 +9,7 @@ running), slurmctld and slurmd, waits until the node is idle, and on exit stops
 every daemon it started, by the pids in their pid files. ``why_unavailable()`` says
 why a cluster cannot be started here (no root, no apt), so tests can skip with it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,8 @@ SLURM_BINARIES = ("slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol"
 
 def _have_binaries() -> bool:
     return all(shutil.which(b) or Path(f"/usr/sbin/{b}").exists() for b in SLURM_BINARIES) and (
-        shutil.which("munged") or Path("/usr/sbin/munged").exists())
+        shutil.which("munged") or Path("/usr/sbin/munged").exists()
+    )
 
 
 def why_unavailable() -> str | None:
@@ -85,33 +87,35 @@ def _munge_running() -> bool:
 
 
 def slurm_conf(state: Path, cpus: int, memory_mb: int) -> str:
-    return "\n".join([
-        "ClusterName=local",
-        "SlurmctldHost=localhost",
-        "SlurmUser=root",
-        "SlurmdUser=root",
-        "AuthType=auth/munge",
-        f"StateSaveLocation={state / 'ctld'}",
-        f"SlurmdSpoolDir={state / 'spool'}",
-        f"SlurmctldPidFile={state / 'slurmctld.pid'}",
-        f"SlurmdPidFile={state / 'slurmd.pid'}",
-        f"SlurmctldLogFile={state / 'slurmctld.log'}",
-        f"SlurmdLogFile={state / 'slurmd.log'}",
-        "ProctrackType=proctrack/linuxproc",
-        "TaskPlugin=task/none",
-        "JobAcctGatherType=jobacct_gather/none",
-        "AccountingStorageType=accounting_storage/none",
-        "JobCompType=jobcomp/none",
-        "MpiDefault=none",
-        "SchedulerType=sched/backfill",
-        "SelectType=select/cons_tres",
-        "SelectTypeParameters=CR_Core_Memory",
-        "ReturnToService=2",
-        "MinJobAge=3600",  # keep finished jobs visible to scontrol for the test's checks
-        f"NodeName=localhost CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
-        "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
-        "",
-    ])
+    return "\n".join(
+        [
+            "ClusterName=local",
+            "SlurmctldHost=localhost",
+            "SlurmUser=root",
+            "SlurmdUser=root",
+            "AuthType=auth/munge",
+            f"StateSaveLocation={state / 'ctld'}",
+            f"SlurmdSpoolDir={state / 'spool'}",
+            f"SlurmctldPidFile={state / 'slurmctld.pid'}",
+            f"SlurmdPidFile={state / 'slurmd.pid'}",
+            f"SlurmctldLogFile={state / 'slurmctld.log'}",
+            f"SlurmdLogFile={state / 'slurmd.log'}",
+            "ProctrackType=proctrack/linuxproc",
+            "TaskPlugin=task/none",
+            "JobAcctGatherType=jobacct_gather/none",
+            "AccountingStorageType=accounting_storage/none",
+            "JobCompType=jobcomp/none",
+            "MpiDefault=none",
+            "SchedulerType=sched/backfill",
+            "SelectType=select/cons_tres",
+            "SelectTypeParameters=CR_Core_Memory",
+            "ReturnToService=2",
+            "MinJobAge=3600",  # keep finished jobs visible to scontrol for the test's checks
+            f"NodeName=localhost CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
+            "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP",
+            "",
+        ]
+    )
 
 
 def _free_memory_mb() -> int:
@@ -164,8 +168,9 @@ def slurm_cluster(log=print, ready_timeout: float = 60.0):
                 break
             time.sleep(0.5)
         else:
-            logs = "".join((state / f).read_text()[-2000:] for f in ("slurmctld.log", "slurmd.log")
-                           if (state / f).exists())
+            logs = "".join(
+                (state / f).read_text()[-2000:] for f in ("slurmctld.log", "slurmd.log") if (state / f).exists()
+            )
             raise RuntimeError(f"SLURM node not idle after {ready_timeout}s (state {node_state!r}):\n{logs}")
         log(f"SLURM cluster up: SLURM_CONF={conf}")
         yield env

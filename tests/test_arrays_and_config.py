@@ -1,5 +1,6 @@
 """Unit-level checks of the file layer and the config, fast enough for mutation testing:
 damaged files refused naming the file, config values typed and checked, sizes of jobs."""
+
 import json
 
 import numpy as np
@@ -43,8 +44,13 @@ def test_a_damaged_history_or_summary_is_refused_naming_the_file(tmp_path):
     path = tmp_path / "history.csv"
     path.write_text(good)
     assert read_history(path)[1]["test_acc"] == 0.74
-    for damaged, why in ((good[:-1], "truncated"), (good[:-2], "truncated"), (good.replace(",0.74\n", "\n"), "line 3"),
-                         (good.replace("0.5", "nan"), "line 3"), (good.replace("epoch,", "epoch;"), "header")):
+    for damaged, why in (
+        (good[:-1], "truncated"),
+        (good[:-2], "truncated"),
+        (good.replace(",0.74\n", "\n"), "line 3"),
+        (good.replace("0.5", "nan"), "line 3"),
+        (good.replace("epoch,", "epoch;"), "header"),
+    ):
         path.write_text(damaged)
         with pytest.raises(FileContractError, match=rf"history.csv: .*{why}|history.csv: not a training history"):
             read_history(path)
@@ -56,12 +62,24 @@ def test_a_damaged_history_or_summary_is_refused_naming_the_file(tmp_path):
     with pytest.raises(FileContractError, match=r"summary.json: unreadable or truncated JSON"):
         read_summary(summary)
 
+
 def test_config_values_are_typed_as_the_schema_says():
-    typed = typed_config({"train": {"batch_size": 32.0, "chunk_epochs": "50.0", "max_epochs": "200",
-                                    "learning_rate": "[0.001, 3e-4]"}, "sizes": "[64, 96.0]", "seeds": [1.0],
-                          "model": {"hidden": "[[32], [64, 64]]"}, "dataset": "mnist5k"}, SCHEMA)
-    assert typed["train"] == {"batch_size": 32, "chunk_epochs": 50, "max_epochs": 200,
-                              "learning_rate": [0.001, 0.0003]}
+    typed = typed_config(
+        {
+            "train": {
+                "batch_size": 32.0,
+                "chunk_epochs": "50.0",
+                "max_epochs": "200",
+                "learning_rate": "[0.001, 3e-4]",
+            },
+            "sizes": "[64, 96.0]",
+            "seeds": [1.0],
+            "model": {"hidden": "[[32], [64, 64]]"},
+            "dataset": "mnist5k",
+        },
+        SCHEMA,
+    )
+    assert typed["train"] == {"batch_size": 32, "chunk_epochs": 50, "max_epochs": 200, "learning_rate": [0.001, 0.0003]}
     assert typed["sizes"] == [64, 96] and all(type(v) is int for v in typed["sizes"] + typed["seeds"])
     assert typed["model"]["hidden"] == [[32], [64, 64]] and typed["dataset"] == "mnist5k"
     assert typed_config({"train": {"batch_size": 32.5}}, SCHEMA)["train"]["batch_size"] == 32.5  # left for the schema
@@ -74,8 +92,11 @@ def test_study_axes_and_path_segments():
     assert hidden_key((64, 32)) == "64-32" and parse_hidden_key("64-32") == (64, 32)
     assert lr_key(0.001) == "0.001" and float(lr_key(3e-5)) == 3e-5
     assert len(runs(DEFAULT)) == 48 and varying_axes(DEFAULT) == ["size", "label_mode"]
-    grid = {**DEFAULT, "model": {"hidden": [[8, 8], [16, 16], [8, 8, 8]]},
-            "train": {**DEFAULT["train"], "learning_rate": [0.001, 0.01], "protocol": ["independent"]}}
+    grid = {
+        **DEFAULT,
+        "model": {"hidden": [[8, 8], [16, 16], [8, 8, 8]]},
+        "train": {**DEFAULT["train"], "learning_rate": [0.001, 0.01], "protocol": ["independent"]},
+    }
     assert varying_axes(grid) == ["size", "label_mode", "learning_rate", "depth", "width"]
     assert varying_axes({**grid, "model": {"hidden": [[8, 16], [16, 8]]}})[-1] == "hidden"
     assert {r.wildcards["lr"] for r in runs(grid)} == {"0.001", "0.01"}

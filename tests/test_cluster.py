@@ -1,12 +1,13 @@
 """The workflow through a real SLURM controller and node daemon on this machine, with the SLURM profile."""
+
 import os
 import subprocess
 import time
 
 import pytest
+from slurm_cluster import slurm_cluster, why_unavailable
 
 from conftest import ROOT, TINY_CONFIG, run_snakemake
-from slurm_cluster import slurm_cluster, why_unavailable
 
 TABLES = ("training.csv", "measures.csv", "rank_correlation.csv", "granulated_kendall.csv")
 
@@ -27,10 +28,20 @@ def test_tiny_study_through_slurm_matches_local_run_with_train_jobs_grouped(tiny
                 monkeypatch.setenv(k, v)
         t0 = time.time()
         proc = run_snakemake(
-            tmp_path, "--workflow-profile", str(ROOT / "profiles" / "slurm"),
-            "--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-keep-successful-logs",
-            "--slurm-init-seconds-before-status-checks", "2", "--jobs", "4",
-            configfile=TINY_CONFIG, timeout=1500)
+            tmp_path,
+            "--workflow-profile",
+            str(ROOT / "profiles" / "slurm"),
+            "--slurm-status-command",
+            "squeue",
+            "--slurm-no-account",
+            "--slurm-keep-successful-logs",
+            "--slurm-init-seconds-before-status-checks",
+            "2",
+            "--jobs",
+            "4",
+            configfile=TINY_CONFIG,
+            timeout=1500,
+        )
         wall = time.time() - t0
         jobs = subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=env).stdout
     print(f"tiny study through SLURM: {wall:.0f} s wall")

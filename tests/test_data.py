@@ -1,15 +1,22 @@
 import numpy as np
 import pytest
 
+from genstudy.data import (
+    DataError,
+    make_labels,
+    nested_subsets,
+    prepare_pool_and_test,
+    scale_images,
+    stratified_split,
+    subset_order,
+)
 from genstudy.labels import parse_label_mode
-from genstudy.data import (DataError, make_labels, nested_subsets, prepare_pool_and_test,
-                           scale_images, stratified_split, subset_order)
 
 
 def test_mnist5k_split_is_stratified_disjoint_and_scaled(mnist5k_pool):
     x_pool, y_pool, x_test, y_test = mnist5k_pool
     assert x_pool.shape == (4000, 784) and x_test.shape == (1000, 784)
-    assert x_pool.dtype == np.float32 and 0.0 <= x_pool.min() and x_pool.max() <= 1.0 and x_pool.max() > 0.9
+    assert x_pool.dtype == np.float32 and x_pool.min() >= 0.0 and x_pool.max() <= 1.0 and x_pool.max() > 0.9
     assert np.bincount(y_test, minlength=10).tolist() == [100] * 10
     # disjoint: no test image appears in the pool
     pool_rows = {row.tobytes() for row in x_pool}
@@ -70,8 +77,13 @@ def test_subsets_are_nested_without_replacement_and_shared_across_label_modes(mn
 def test_npz_dataset_path_layout_and_errors(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "digits.npz"
-    np.savez(path, x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8), y_train=np.arange(300) % 10,
-             x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), y_test=np.arange(50) % 10)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+        y_train=np.arange(300) % 10,
+        x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        y_test=np.arange(50) % 10,
+    )
     x_pool, y_pool, x_test, y_test, _ = prepare_pool_and_test(str(path), 20, 0)
     assert x_pool.shape == (300, 784) and x_test.shape == (20, 784)
     assert x_pool.dtype == np.float32 and x_pool.max() <= 1.0
@@ -90,9 +102,13 @@ def test_npz_dataset_path_layout_and_errors(tmp_path):
 def test_keras_mnist_cache_is_read_without_download(tmp_path, monkeypatch):
     rng = np.random.default_rng(1)
     (tmp_path / "datasets").mkdir()
-    np.savez(tmp_path / "datasets" / "mnist.npz", x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8),
-             y_train=np.arange(200) % 10, x_test=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
-             y_test=np.arange(100) % 10)
+    np.savez(
+        tmp_path / "datasets" / "mnist.npz",
+        x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8),
+        y_train=np.arange(200) % 10,
+        x_test=rng.integers(0, 256, (100, 28, 28), dtype=np.uint8),
+        y_test=np.arange(100) % 10,
+    )
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     x_pool, _, x_test, _, _ = prepare_pool_and_test("mnist", 30, 0)
     assert x_pool.shape == (200, 784) and x_test.shape == (30, 784)

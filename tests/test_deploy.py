@@ -1,5 +1,6 @@
 """Deploying and rerunning it as Snakemake users do: code changes, --config, module import from
 git, bare Snakemake 8 without numpy, pinned environments, resources, profiles."""
+
 import re
 import shutil
 import subprocess
@@ -18,8 +19,9 @@ OLDEST_SNAKEMAKE = "8.4.12"  # workflow/Snakefile's min_version; the test below 
 
 def copy_of_repository(dest: Path) -> Path:
     """The working tree's files (tracked and untracked, not ignored), copied to ``dest``."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split("\n")
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
     for f in filter(None, files):
         if (ROOT / f).is_file():
             (dest / f).parent.mkdir(parents=True, exist_ok=True)
@@ -43,8 +45,13 @@ def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_pa
             f.write("\n# an edit\n")
         return set(planned_jobs(run_snakemake(work, *snakefile, "-n", "--cores", "1", configfile=config))) - {"all"}
 
-    plots = {"plot_training_label_modes", "plot_training_checkpoints", "plot_measures", "plot_hessian_density",
-             "plot_ranking"}
+    plots = {
+        "plot_training_label_modes",
+        "plot_training_checkpoints",
+        "plot_measures",
+        "plot_hessian_density",
+        "plot_ranking",
+    }
     assert planned_after_appending_to("plotting.py") == plots
     assert planned_after_appending_to("ranking.py") == plots | {"ranking"}  # the plots are still pending
     upstream = planned_after_appending_to("training.py")
@@ -53,9 +60,18 @@ def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_pa
 
 
 def test_config_on_the_command_line_sets_lists_and_nested_keys(tmp_path):
-    proc = run_snakemake(tmp_path, "-n", "--cores", "1", "--config", "sizes=[128,256]",
-                         "train={max_epochs: 500, learning_rate: [0.001, 0.002]}", "seeds=[0]", "study=cli",
-                         configfile=DEFAULT_CONFIG)
+    proc = run_snakemake(
+        tmp_path,
+        "-n",
+        "--cores",
+        "1",
+        "--config",
+        "sizes=[128,256]",
+        "train={max_epochs: 500, learning_rate: [0.001, 0.002]}",
+        "seeds=[0]",
+        "study=cli",
+        configfile=DEFAULT_CONFIG,
+    )
     assert planned_jobs(proc)["train"] == 2 * 2 * 2 * 1
     out = proc.stdout + proc.stderr
     assert "results/cli/train/correct/h64-64/lr0.002/bs128/independent/n256/seed0" in out
@@ -102,21 +118,36 @@ def oldest_snakemake():
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         # pulp 2.8 removed an API that Snakemake 8 calls
-        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", f"snakemake=={OLDEST_SNAKEMAKE}",
-                        "pulp<2.8"], check=True, timeout=900)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", f"snakemake=={OLDEST_SNAKEMAKE}", "pulp<2.8"],
+            check=True,
+            timeout=900,
+        )
     return venv
 
 
-def test_the_snakefile_parses_with_only_snakemake_and_the_oldest_release_dry_runs_the_study(oldest_snakemake,
-                                                                                        tmp_path):
+def test_the_snakefile_parses_with_only_snakemake_and_the_oldest_release_dry_runs_the_study(oldest_snakemake, tmp_path):
     python = oldest_snakemake / "bin" / "python"
     for absent in ("numpy", "pandas", "tensorflow", "scipy", "matplotlib"):
         assert subprocess.run([str(python), "-c", f"import {absent}"], capture_output=True).returncode != 0, absent
     version = (ROOT / "workflow/Snakefile").read_text()
     assert f'min_version("{OLDEST_SNAKEMAKE}")' in version
-    proc = subprocess.run([str(oldest_snakemake / "bin" / "snakemake"), "-s", str(ROOT / "Snakefile"), "-n", "--cores",
-                           "1", "--configfile", str(DEFAULT_CONFIG)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [
+            str(oldest_snakemake / "bin" / "snakemake"),
+            "-s",
+            str(ROOT / "Snakefile"),
+            "-n",
+            "--cores",
+            "1",
+            "--configfile",
+            str(DEFAULT_CONFIG),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     jobs = planned_jobs(proc)
     assert jobs["train"] == 48 and jobs["measures"] == 6 and jobs["make_subset"] == 48
@@ -144,9 +175,25 @@ def test_environments_pin_what_requirements_pin():
         pip = pins(next(d["pip"] for d in deps if isinstance(d, dict)))
         assert pip and all(requirements[k] == v for k, v in pip.items()), env.name
         assert not any(isinstance(d, str) and d.startswith("-r") for d in pip), env.name
-    rules = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
-    assert "environment.yml" not in rules and not (ROOT / "environment.yml").exists()
     assert "tensorflow" not in (ROOT / "workflow/envs/tables.yaml").read_text()
+
+
+def test_environment_yml_is_the_whole_lock_for_conda():
+    """The top-level environment.yml pins every package of requirements.lock, no more, no less,
+    on Python 3.11 (what `conda env create -f environment.yml` installs is what `make` installs)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from environment_yml import environment_yml
+
+    text = (ROOT / "environment.yml").read_text()
+    assert text == environment_yml((ROOT / "requirements.lock").read_text()), (
+        "run `make lock` or tools/environment_yml.py"
+    )
+    env = yaml.safe_load(text)
+    assert "python=3.11" in env["dependencies"] and "pip" in env["dependencies"]
+    pip = pins(next(d["pip"] for d in env["dependencies"] if isinstance(d, dict)))
+    assert pip == pins((ROOT / "requirements.lock").read_text().splitlines())
+    for name in ("snakemake", "tensorflow-cpu", "numpy", "pandas", "matplotlib", "pyyaml", "scipy", "mlxtend"):
+        assert name in pip, name
 
 
 def test_resources_grow_with_n_the_network_and_the_attempt(tmp_path):

@@ -1,13 +1,13 @@
 """Edges of the numpy layer, each against its contract: the boundaries of every check, the exact
 bytes and text of what is written, the exact rows of the ranking tables. Written to kill what
 mutation testing (`make mutation`) showed the other tests let through."""
+
 import hashlib
 import itertools
 import json
 import math
 import os
 import socket
-import subprocess
 import sys
 import time
 import warnings
@@ -22,18 +22,34 @@ import yaml
 
 from conftest import ROOT, tiny_params
 from genstudy import arrays
-from genstudy.arrays import (FileContractError, load_checkpoint, load_npz, load_params, load_subset, save_json,
-                             save_npz)
-from genstudy.config import (ConfigError, check_config, check_dataset_available, dataset_shape, machine_memory_mb,
-                             read_config_file, typed_config)
+from genstudy.arrays import FileContractError, load_checkpoint, load_npz, load_params, load_subset, save_json, save_npz
+from genstudy.config import (
+    ConfigError,
+    check_config,
+    check_dataset_available,
+    dataset_shape,
+    machine_memory_mb,
+    read_config_file,
+    typed_config,
+)
 from genstudy.data import DataError, check_labels, load_dataset, prepare_pool_and_test, scale_images, stratified_split
 from genstudy.data import subset as draw_subset
 from genstudy.datasets import DATASETS, Dataset, keras_home, npz_headers
-from genstudy.ranking import (conditional_mutual_information, granulated_kendall, kendall, rank_correlations,
-                              ranked_columns)
+from genstudy.ranking import (
+    conditional_mutual_information,
+    granulated_kendall,
+    kendall,
+    rank_correlations,
+    ranked_columns,
+)
 from genstudy.registry import adjusted, columns, entry
-from genstudy.resources import (job_resources, measures_memory_mb, measures_runtime_min, train_memory_mb,
-                                train_runtime_min)
+from genstudy.resources import (
+    job_resources,
+    measures_memory_mb,
+    measures_runtime_min,
+    train_memory_mb,
+    train_runtime_min,
+)
 from genstudy.study import arch_columns, runs, varying_axes
 from genstudy.tables import html_view, read_training, save_table
 
@@ -43,6 +59,7 @@ SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text
 
 # --- arrays -------------------------------------------------------------------------------------
 
+
 def test_npz_bytes_are_pinned(tmp_path):
     """Reproducible files: fixed member order, timestamps, permissions, no compression, zip64
     headers. The digest pins all of it (numpy's .npy format is fixed by the lock)."""
@@ -50,8 +67,12 @@ def test_npz_bytes_are_pinned(tmp_path):
     with zipfile.ZipFile(tmp_path / "a.npz") as zf:
         infos = zf.infolist()
         assert [i.filename for i in infos] == ["a.npy", "b.npy"]
-        assert all(i.date_time == (1980, 1, 1, 0, 0, 0) and i.external_attr == 0o644 << 16
-                   and i.compress_type == zipfile.ZIP_STORED for i in infos)
+        assert all(
+            i.date_time == (1980, 1, 1, 0, 0, 0)
+            and i.external_attr == 0o644 << 16
+            and i.compress_type == zipfile.ZIP_STORED
+            for i in infos
+        )
     digest = hashlib.sha256((tmp_path / "a.npz").read_bytes()).hexdigest()
     assert digest == "ab62ca19e8bdda847507fcf4ed39de09c8c73b148db412e21dfd02b27d3a793a"
     save_npz(tmp_path / "b.npz", a=np.eye(2, dtype=np.float32), b=np.arange(3, dtype=np.int64))
@@ -61,11 +82,12 @@ def test_npz_bytes_are_pinned(tmp_path):
 def test_writes_are_atomic_hidden_temporaries_in_the_target_folder(tmp_path, monkeypatch):
     moves = []
     real_replace = os.replace
-    monkeypatch.setattr(arrays.os, "replace", lambda src, dst: (moves.append((Path(src), Path(dst))),
-                                                                real_replace(src, dst))[1])
+    monkeypatch.setattr(
+        arrays.os, "replace", lambda src, dst: (moves.append((Path(src), Path(dst))), real_replace(src, dst))[1]
+    )
     target = tmp_path / "new" / "deeper" / "x.json"  # parent folders are created
     save_json(target, {"b": 1, "a": [1, float("nan")]})
-    (src, dst), = moves
+    ((src, dst),) = moves
     assert dst == target and src.parent == target.parent
     assert src.name.startswith(".x.json.") and src.name.endswith(".tmp") and not src.exists()
     assert target.read_text() == '{\n  "a": [\n    1,\n    NaN\n  ],\n  "b": 1\n}\n'
@@ -84,10 +106,12 @@ def test_npz_readers_refuse_pickles_and_malformed_layers(tmp_path):
     with pytest.raises(FileContractError, match=r"obj.npz: unreadable or truncated npz file"):
         load_npz(tmp_path / "obj.npz")
     good = {k: v.astype(np.float32) for k, v in tiny_params(0, (5, 4, 3)).items()}
-    for broken, why in [({**good, "W1": good["W1"][None]}, r"inconsistent shapes W1 \(1, 5, 4\)"),
-                        ({**good, "b1": good["b1"][:3]}, r"inconsistent shapes W1 \(5, 4\), b1 \(3,\)"),
-                        ({**good, "W2": good["W2"][:3]}, r"inconsistent shapes W2 \(3, 3\)"),
-                        ({k: v for k, v in good.items() if k != "b2"}, r"missing arrays \['b2'\]")]:
+    for broken, why in [
+        ({**good, "W1": good["W1"][None]}, r"inconsistent shapes W1 \(1, 5, 4\)"),
+        ({**good, "b1": good["b1"][:3]}, r"inconsistent shapes W1 \(5, 4\), b1 \(3,\)"),
+        ({**good, "W2": good["W2"][:3]}, r"inconsistent shapes W2 \(3, 3\)"),
+        ({k: v for k, v in good.items() if k != "b2"}, r"missing arrays \['b2'\]"),
+    ]:
         np.savez(tmp_path / "p.npz", **broken)
         with pytest.raises(FileContractError, match=r"p.npz: " + why):
             load_params(tmp_path / "p.npz")
@@ -105,8 +129,12 @@ def test_subset_files_are_checked(tmp_path):
     ok = dict(x=np.zeros((n, 4), np.float32), y=np.arange(n), y_true=np.arange(n), index=np.arange(n))
     np.savez(tmp_path / "s.npz", **ok)
     assert set(load_subset(tmp_path / "s.npz")) == {"x", "y", "y_true", "index"}
-    for key, bad in (("x", np.zeros((n, 2, 2))), ("y", np.arange(n - 1)), ("y_true", np.zeros((n, 1))),
-                     ("index", np.arange(n + 1))):
+    for key, bad in (
+        ("x", np.zeros((n, 2, 2))),
+        ("y", np.arange(n - 1)),
+        ("y_true", np.zeros((n, 1))),
+        ("index", np.arange(n + 1)),
+    ):
         np.savez(tmp_path / "s.npz", **{**ok, key: bad})
         with pytest.raises(FileContractError, match=rf"s.npz: expected x \(n, d\).*{key} \("):
             load_subset(tmp_path / "s.npz")
@@ -116,6 +144,7 @@ def test_subset_files_are_checked(tmp_path):
 
 
 # --- data ---------------------------------------------------------------------------------------
+
 
 def test_pixels_are_scaled_exactly_at_every_boundary():
     u8 = np.array([[0, 128, 255]], np.uint8)
@@ -129,8 +158,12 @@ def test_pixels_are_scaled_exactly_at_every_boundary():
     assert scale_images(np.ones((1, 3, 2, 2), bool), "s").shape == (1, 12)  # one image, colour, booleans
     assert scale_images(np.ones((2, 5, 5), np.int16), "s", (5, 5)).dtype == np.float32
     assert scale_images(np.ones((2, 25)), "s", (5, 5)).shape == (2, 25)
-    for bad, why in [(np.zeros((0, 4)), "non-empty"), (np.array([["a", "b"]]), "numeric pixel values, got dtype <U1"),
-                     (np.array([[-1.0, 0.0]]), r"non-negative \(min -1.0\)"), (np.array([[np.inf]]), "finite")]:
+    for bad, why in [
+        (np.zeros((0, 4)), "non-empty"),
+        (np.array([["a", "b"]]), "numeric pixel values, got dtype <U1"),
+        (np.array([[-1.0, 0.0]]), r"non-negative \(min -1.0\)"),
+        (np.array([[np.inf]]), "finite"),
+    ]:
         with pytest.raises(DataError, match=why):
             scale_images(bad, "s")
 
@@ -139,13 +172,15 @@ def test_labels_are_checked_at_every_boundary():
     np.testing.assert_array_equal(check_labels(np.array([[2], [0]]), 2, "y", 3), [2, 0])  # a column: flattened
     assert check_labels(np.array([1.0, 2.0]), 2, "y", 3).dtype == np.int64  # whole floats are labels
     assert check_labels(np.array([0, 2]), 2, "y", 3).tolist() == [0, 2]  # the largest class, K − 1
-    for bad, n, k, why in [(np.array([[1, 2], [0, 1]]), 2, 3, r"y: expected labels of shape \(2,\)"),
-                           (np.array([0, 1, 2]), 2, 3, r"shape \(2,\) to match the images, got \(3,\)"),
-                           (np.array([0.5, 1.0]), 2, 3, "fractional or non-finite"),
-                           (np.array([np.nan, 1.0]), 2, 3, "fractional or non-finite"),
-                           (np.array([0, 3]), 2, 3, r"must lie in 0..2, found 0..3"),
-                           (np.array([-1, 0]), 2, None, r"must lie in non-negative, found -1..0"),
-                           (np.array(["0", "1"]), 2, 3, r"got dtype <U1")]:
+    for bad, n, k, why in [
+        (np.array([[1, 2], [0, 1]]), 2, 3, r"y: expected labels of shape \(2,\)"),
+        (np.array([0, 1, 2]), 2, 3, r"shape \(2,\) to match the images, got \(3,\)"),
+        (np.array([0.5, 1.0]), 2, 3, "fractional or non-finite"),
+        (np.array([np.nan, 1.0]), 2, 3, "fractional or non-finite"),
+        (np.array([0, 3]), 2, 3, r"must lie in 0..2, found 0..3"),
+        (np.array([-1, 0]), 2, None, r"must lie in non-negative, found -1..0"),
+        (np.array(["0", "1"]), 2, 3, r"got dtype <U1"),
+    ]:
         with pytest.raises(DataError, match=why):
             check_labels(bad, n, "y", k)
     assert check_labels(np.array([7, 0]), 2, "y", None).tolist() == [7, 0]  # no K given: any non-negative
@@ -164,7 +199,7 @@ def test_the_stratified_split_hands_out_the_remainder_to_the_largest_fractions()
     counts = [2, 3, 4, 4, 1, 1, 4, 4, 1, 2, 4, 2]
     y12 = np.repeat(np.arange(12), counts)
     quota = [Fraction(10 * c, sum(counts)) for c in counts]
-    extra = sorted(range(12), key=lambda k: (-(quota[k] - math.floor(quota[k])), k))[:10 - sum(map(math.floor, quota))]
+    extra = sorted(range(12), key=lambda k: (-(quota[k] - math.floor(quota[k])), k))[: 10 - sum(map(math.floor, quota))]
     expected = [math.floor(q) + (k in extra) for k, q in enumerate(quota)]
     assert np.bincount(y12[stratified_split(y12, 10, 0)[1]], minlength=12).tolist() == expected
     for bad in (0, 10):
@@ -188,7 +223,9 @@ def test_an_official_test_split_is_kept_whole_at_its_size(tmp_path):
     np.savez(tmp_path / "d.npz", x_train=x, y_train=np.arange(30) % 3, x_test=x[:12], y_test=np.arange(12) % 3)
     *_, xt, yt, s = prepare_pool_and_test(str(tmp_path / "d.npz"), 12, 0)
     np.testing.assert_array_equal(yt, np.arange(12) % 3)  # all of it, in its order
-    assert (s.n_classes, s.image_shape) == (3, (4, 4)) and len(prepare_pool_and_test(str(tmp_path / "d.npz"), 11, 0)[3]) == 11
+    assert (s.n_classes, s.image_shape) == (3, (4, 4)) and len(
+        prepare_pool_and_test(str(tmp_path / "d.npz"), 11, 0)[3]
+    ) == 11
     np.savez(tmp_path / "e.npz", x_train=x, y_train=np.arange(30) % 3, x_test=x[:12], y_test=np.arange(12) % 3 + 5)
     assert load_dataset(str(tmp_path / "e.npz")).n_classes == 8  # K from the largest label of either split
     np.savez(tmp_path / "f.npz", x_train=x, y_train=np.arange(30) % 3, x_test=x[:12], y_test=np.full(12, -1))
@@ -202,6 +239,7 @@ def test_mnist5k_declares_its_shape_and_classes():
 
 
 # --- datasets and config ------------------------------------------------------------------------
+
 
 def test_the_dataset_table_and_the_offline_check(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
@@ -252,19 +290,37 @@ def test_config_boundaries(tmp_path):
     with pytest.raises(ConfigError, match=r"train.learning_rate: must be finite"):
         check_config({**base, "train": {**base["train"], "learning_rate": float("nan")}})
     gib = machine_memory_mb() / 1024
-    meminfo = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal")).split()[1]) / 2**20
+    meminfo = (
+        int(
+            next(
+                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+            ).split()[1]
+        )
+        / 2**20
+    )
     assert abs(gib - meminfo) / meminfo < 0.05
     need = job_resources("measures", 1024, [64, 64], 1, base, {"n_features": 784, "n_classes": 10})["mem_mb"]
     check_config({**base, "max_job_memory_gb": need / 1024})  # exactly enough (a power of two: no rounding)
-    with pytest.raises(ConfigError, match=r"needs about [\d.]+ GiB in a measures job at n = 1024, more than the "
-                                          r"[\d.]+ GiB allowed"):
+    with pytest.raises(
+        ConfigError,
+        match=r"needs about [\d.]+ GiB in a measures job at n = 1024, more than the "
+        r"[\d.]+ GiB allowed",
+    ):
         check_config({**base, "max_job_memory_gb": need / 1024 - 1e-6})  # a kilobyte short
-    with pytest.raises(ConfigError, match=r"measures.top_k \(60\) exceeds the number of parameters of model.hidden "
-                                          r"\[1\]"):
-        check_config({**base, "dataset": "x.npz", "model": {"hidden": [1]}, "measures": {**m, "top_k": 60}}
-                     | {"dataset": _tiny_npz(tmp_path), "sizes": [16], "test_size": 10,
-                        "train": {**base["train"], "batch_size": 16}})
+    with pytest.raises(
+        ConfigError,
+        match=r"measures.top_k \(60\) exceeds the number of parameters of model.hidden "
+        r"\[1\]",
+    ):
+        check_config(
+            {**base, "dataset": "x.npz", "model": {"hidden": [1]}, "measures": {**m, "top_k": 60}}
+            | {
+                "dataset": _tiny_npz(tmp_path),
+                "sizes": [16],
+                "test_size": 10,
+                "train": {**base["train"], "batch_size": 16},
+            }
+        )
 
 
 def _tiny_npz(tmp_path):
@@ -288,9 +344,14 @@ def test_config_file_lines_and_columns_are_one_based(tmp_path):
 
 
 def test_typed_config_follows_any_of_booleans_and_unknown_keys():
-    schema = {"type": "object", "properties": {
-        "flag": {"type": "boolean"}, "n": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]},
-        "either": {"type": ["number", "null"]}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "flag": {"type": "boolean"},
+            "n": {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]},
+            "either": {"type": ["number", "null"]},
+        },
+    }
     typed = typed_config({"flag": "true", "n": "[1, 2.0]", "either": "2.5", "other": "7"}, schema)
     assert typed == {"flag": True, "n": [1, 2], "either": 2.5, "other": "7"}
     assert typed_config({"flag": "maybe"}, schema) == {"flag": "maybe"}
@@ -300,6 +361,7 @@ def test_typed_config_follows_any_of_booleans_and_unknown_keys():
 
 
 # --- registry, study, resources, tables ---------------------------------------------------------
+
 
 def test_registry_columns_and_adjusted_boundaries():
     assert columns(1, 1) == [c for c in columns(1, 1)]
@@ -314,11 +376,22 @@ def test_registry_columns_and_adjusted_boundaries():
 
 def test_study_runs_and_axes_carry_every_value():
     cfg = json.loads(json.dumps(DEFAULT))
-    cfg.update(sizes=[32], seeds=[5], label_modes=["wrong"],
-               train={**cfg["train"], "learning_rate": 0.01, "batch_size": 16, "protocol": "carry_optimizer"})
+    cfg.update(
+        sizes=[32],
+        seeds=[5],
+        label_modes=["wrong"],
+        train={**cfg["train"], "learning_rate": 0.01, "batch_size": 16, "protocol": "carry_optimizer"},
+    )
     (r,) = runs(cfg)
     assert (r.label_mode, r.hidden, r.learning_rate, r.batch_size, r.protocol, r.size, r.seed) == (
-        "wrong", (64, 64), 0.01, 16, "carry_optimizer", 32, 5)
+        "wrong",
+        (64, 64),
+        0.01,
+        16,
+        "carry_optimizer",
+        32,
+        5,
+    )
     cfg["train"].update(batch_size=[16, 32], protocol=["independent", "carry_optimizer"])
     assert varying_axes(cfg) == ["batch_size", "protocol"]
     cfg["model"] = {"hidden": [[8, 8], [16, 16]]}
@@ -335,16 +408,19 @@ def test_resource_estimates_count_every_term():
     sizes = [784, 64, 64, 10]
     p = 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10
     assert train_memory_mb(100, 50, 784, sizes) == pytest.approx(
-        900 + ((2 * 100 + 50) * 784 * 4 + 10 * p * 4 + 6 * 150 * (64 + 64 + 10) * 4) / 2**20)
+        900 + ((2 * 100 + 50) * 784 * 4 + 10 * p * 4 + 6 * 150 * (64 + 64 + 10) * 4) / 2**20
+    )
     assert measures_memory_mb(100, 784, sizes, 60) == pytest.approx(
-        900 + (100 * 784 * 8 + 70 * p * 8 + 6 * 100 * 138 * 8 + 250 * 10 * 784 * 8 * 3) / 2**20)
+        900 + (100 * 784 * 8 + 70 * p * 8 + 6 * 100 * 138 * 8 + 250 * 10 * 784 * 8 * 3) / 2**20
+    )
     assert measures_runtime_min(1000, sizes, 100, 2) == pytest.approx(10 * (30 + 2 * 100 * 8 * 5e-11 * p * 1000) / 60)
     cfg = json.loads(json.dumps(DEFAULT))
     train = job_resources("train", 1024, [64, 64], 1, cfg, {"n_features": 784, "n_classes": None})  # K: 10
     assert train["mem_mb"] == int(1.5 * train_memory_mb(1024, 1000, 784, sizes))
     assert train_runtime_min(10, 10, [2, 2], 1) == pytest.approx(5.0)  # start-up alone: 10 × 30 s
     assert train_runtime_min(10**6, 3000, sizes, 3000) == pytest.approx(
-        10 * (30 + 3000 * 5e-11 * (10**6 + 1000) * p) / 60)
+        10 * (30 + 3000 * 5e-11 * (10**6 + 1000) * p) / 60
+    )
     m = cfg["measures"]
     cfg["sizes"] = [10**6, 2 * 10**6]  # large enough that every term shows in whole minutes
     products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
@@ -356,11 +432,17 @@ def test_resource_estimates_count_every_term():
 def test_the_training_table_reader_checks_columns_and_types(tmp_path):
     from genstudy.runs import TRAINING_COLUMNS
 
-    row = {c: 1 for c in TRAINING_COLUMNS} | {"hidden": "64", "label_mode": "correct", "protocol": "independent",
-                                              "checkpoint": "acc1"}
+    row = {c: 1 for c in TRAINING_COLUMNS} | {
+        "hidden": "64",
+        "label_mode": "correct",
+        "protocol": "independent",
+        "checkpoint": "acc1",
+    }
     pd.DataFrame([row]).to_csv(tmp_path / "t.csv", index=False)
     t = read_training(tmp_path / "t.csv")
-    assert t.hidden.iloc[0] == "64" and t.protocol.iloc[0] == "independent" and list(t.columns) == list(TRAINING_COLUMNS)
+    assert (
+        t.hidden.iloc[0] == "64" and t.protocol.iloc[0] == "independent" and list(t.columns) == list(TRAINING_COLUMNS)
+    )
     pd.DataFrame([row]).drop(columns="seed").to_csv(tmp_path / "u.csv", index=False)
     with pytest.raises(FileContractError, match=r"u.csv: columns .* are not the training table's"):
         read_training(tmp_path / "u.csv")
@@ -390,13 +472,25 @@ def test_a_table_is_saved_as_its_csv_and_the_page_that_links_it(tmp_path):
 
 # --- ranking ------------------------------------------------------------------------------------
 
+
 def hand_table():
     rows = []
     for ckpt in ("acc1", "loss0"):
         for m, errs, vals in (("correct", [0.3, 0.2, 0.1], [3.0, 2.0, 1.0]), ("random", [0.9, 0.85, 0.8], [4, 5, 6])):
             for n, e, v in zip((100, 200, 400), errs, vals):
-                rows.append(dict(size=n, label_mode=m, checkpoint=ckpt, test_acc=1 - e, l2_seed=float(v),
-                                 reached=True, diverged=False, margin=1.0, seed=0))
+                rows.append(
+                    dict(
+                        size=n,
+                        label_mode=m,
+                        checkpoint=ckpt,
+                        test_acc=1 - e,
+                        l2_seed=float(v),
+                        reached=True,
+                        diverged=False,
+                        margin=1.0,
+                        seed=0,
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -420,7 +514,9 @@ def test_cmi_edges_and_the_size_of_conditioning_sets():
     t = t[t.checkpoint == "acc1"].reset_index(drop=True)
     err = 1 - t.test_acc
     assert conditional_mutual_information(t.iloc[:1], t.l2_seed.iloc[:1], err.iloc[:1], ["size"]) == (
-        pytest.approx(np.nan, nan_ok=True), 0)
+        pytest.approx(np.nan, nan_ok=True),
+        0,
+    )
     assert conditional_mutual_information(t, t.l2_seed, err, []) == (pytest.approx(np.nan, nan_ok=True), 0)
     same = t.assign(size=100, label_mode="correct")  # no pair differs in an axis
     assert conditional_mutual_information(same, t.l2_seed, err, ["size", "label_mode"])[1] == 0
@@ -439,22 +535,31 @@ def test_rank_correlation_rows_counts_and_p_values():
     t.loc[0, "reached"] = False
     tau = rank_correlations(t)
     assert list(tau.columns) == ["measure", "form", "scope", "tau", "p_value", "n", "left_out"]
-    assert list(tau.scope) == ["all", "checkpoint=acc1", "checkpoint=loss0", "label_mode=correct,checkpoint=acc1",
-                               "label_mode=random,checkpoint=acc1", "label_mode=correct,checkpoint=loss0",
-                               "label_mode=random,checkpoint=loss0"]
+    assert list(tau.scope) == [
+        "all",
+        "checkpoint=acc1",
+        "checkpoint=loss0",
+        "label_mode=correct,checkpoint=acc1",
+        "label_mode=random,checkpoint=acc1",
+        "label_mode=correct,checkpoint=loss0",
+        "label_mode=random,checkpoint=loss0",
+    ]
     first = tau.iloc[0]
     assert (first.measure, first.form, first.n, first.left_out) == ("l2_seed", "raw", 11, 1)
     assert 0 < first.p_value < 0.05
     cell = tau[tau.scope == "label_mode=correct,checkpoint=acc1"].iloc[0]
     assert (cell.n, cell.left_out) == (2, 1) and np.isnan(cell.tau)  # two runs: too few for τ there
-    assert ranked_columns(t.assign(l2_seed_adj=1.0, margin=1.0)) == [("l2_seed", "l2_seed", "raw"),
-                                                                       ("l2_seed_adj", "l2_seed", "adjusted")]
+    assert ranked_columns(t.assign(l2_seed_adj=1.0, margin=1.0)) == [
+        ("l2_seed", "l2_seed", "raw"),
+        ("l2_seed_adj", "l2_seed", "adjusted"),
+    ]
     tau2, p, n = kendall([1, 2, 3], [1, 2, 3], min_n=3)
     assert (tau2, n) == (pytest.approx(1.0), 3) and np.isnan(kendall([1, 2], [1, 2])[0])
     assert kendall([1, 2], [1, 2], min_n=2)[0] == pytest.approx(1.0) and np.isnan(kendall([1, 1, 1], [1, 2, 3])[0])
 
 
 # --- more edges, one per contract the mutation run showed unpinned ------------------------------
+
 
 def test_weights_files_without_layers_or_with_broken_ones_name_the_file(tmp_path):
     np.savez(tmp_path / "w.npz", epoch=np.array(1))
@@ -482,10 +587,12 @@ def test_a_named_dataset_is_checked_against_its_declared_shape_and_classes(monke
     declare((x, y, x[:4], y[:4]))
     s = load_dataset("toy")
     assert s.n_classes == 10 and s.image_shape == (2, 2)  # declared, not read off the labels (max 3)
-    for loaded, why in [((x.reshape(6, 4)[:, :3], y, x[:4], y[:4]), r"toy: x_train: expected images of shape \(N, 2, 2\)"),
-                        ((x, y, x[:4, :1], y[:4]), r"toy: x_test: expected images of shape \(N, 2, 2\)"),
-                        ((x, y + 7, x[:4], y[:4]), r"toy: y_train: labels must lie in 0..9, found 7..10"),
-                        ((x, y, x[:4], y[:4] + 7), r"toy: y_test: labels must lie in 0..9, found 7..10")]:
+    for loaded, why in [
+        ((x.reshape(6, 4)[:, :3], y, x[:4], y[:4]), r"toy: x_train: expected images of shape \(N, 2, 2\)"),
+        ((x, y, x[:4, :1], y[:4]), r"toy: x_test: expected images of shape \(N, 2, 2\)"),
+        ((x, y + 7, x[:4], y[:4]), r"toy: y_train: labels must lie in 0..9, found 7..10"),
+        ((x, y, x[:4], y[:4] + 7), r"toy: y_test: labels must lie in 0..9, found 7..10"),
+    ]:
         declare(loaded)
         with pytest.raises(DataError, match=why):
             load_dataset("toy")
@@ -540,11 +647,17 @@ def test_keras_datasets_are_read_from_keras_download_cache(tmp_path, monkeypatch
     for split, n in (("train", 5), ("t10k", 3)):
         (folder / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(8) + bytes(range(n))))
         images = np.arange(n * 784).reshape(n, 28, 28) % 251
-        (folder / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(16) + images.astype(np.uint8).tobytes()))
+        (folder / f"{split}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(bytes(16) + images.astype(np.uint8).tobytes())
+        )
     assert DATASETS["fashion_mnist"].cached()
     s = load_dataset("fashion_mnist")
-    assert (s.x_train.shape, s.y_train.tolist(), s.x_test.shape, s.y_test.tolist()) == ((5, 784), [0, 1, 2, 3, 4],
-                                                                                     (3, 784), [0, 1, 2])
+    assert (s.x_train.shape, s.y_train.tolist(), s.x_test.shape, s.y_test.tolist()) == (
+        (5, 784),
+        [0, 1, 2, 3, 4],
+        (3, 784),
+        [0, 1, 2],
+    )
     np.testing.assert_array_equal(s.x_test, (np.arange(3 * 784).reshape(3, 784) % 251 / 255.0).astype(np.float32))
 
     folder = tmp_path / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py"
@@ -552,7 +665,10 @@ def test_keras_datasets_are_read_from_keras_download_cache(tmp_path, monkeypatch
     rng = np.random.default_rng(0)
     batches = {}
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batches[name] = {b"data": rng.integers(0, 256, (2, 3072)).astype(np.uint8), b"labels": [int(rng.integers(10)), 9]}
+        batches[name] = {
+            b"data": rng.integers(0, 256, (2, 3072)).astype(np.uint8),
+            b"labels": [int(rng.integers(10)), 9],
+        }
         (folder / name).write_bytes(_python2_pickle(batches[name]))
     assert DATASETS["cifar10"].cached()
     s = load_dataset("cifar10")
@@ -582,8 +698,13 @@ def test_a_keras_dataset_missing_from_the_cache_is_downloaded_by_its_keras_loade
         calls.append("mnist")
         x = np.full((3, 28, 28), 255, np.uint8)
         (tmp_path / "datasets").mkdir()
-        np.savez(tmp_path / "datasets" / "mnist.npz", x_train=x, y_train=np.array([7, 8, 9]), x_test=x[:1],
-                 y_test=np.array([1]))
+        np.savez(
+            tmp_path / "datasets" / "mnist.npz",
+            x_train=x,
+            y_train=np.array([7, 8, 9]),
+            x_test=x[:1],
+            y_test=np.array([1]),
+        )
 
     keras = types.SimpleNamespace(datasets=types.SimpleNamespace(mnist=types.SimpleNamespace(load_data=download)))
     monkeypatch.setitem(sys.modules, "keras", keras)
@@ -607,7 +728,7 @@ def test_reachable_connects_to_https_and_gives_up_after_its_timeout(tmp_path):
     from genstudy.datasets import reachable
 
     # one test process at a time may hold port 443 (mutation testing runs tests in parallel)
-    lock = open(Path(os.environ.get("TMPDIR", "/tmp")) / "genstudy-port-443.lock", "w")
+    lock = open(Path(os.environ.get("TMPDIR", "/tmp")) / "genstudy-port-443.lock", "w")  # noqa: SIM115 (held until the test ends)
     fcntl.flock(lock, fcntl.LOCK_EX)
     server = socket.socket()
     try:
@@ -641,18 +762,28 @@ def test_the_config_check_asks_for_the_dataset_s_host(tmp_path, monkeypatch):
 
 def test_classes_absent_from_a_split_are_reported(tmp_path, monkeypatch):
     x = np.ones((6, 2, 2), np.uint8)
-    np.savez(tmp_path / "d.npz", x_train=x, y_train=np.array([0, 1, 3, 0, 1, 3]), x_test=x[:3],
-             y_test=np.array([1, 2, 3]))
+    np.savez(
+        tmp_path / "d.npz", x_train=x, y_train=np.array([0, 1, 3, 0, 1, 3]), x_test=x[:3], y_test=np.array([1, 2, 3])
+    )
     path = str(tmp_path / "d.npz")
-    cfg = {**DEFAULT, "dataset": path, "sizes": [4], "test_size": 3, "model": {"hidden": [4]},
-           "train": {**DEFAULT["train"], "batch_size": 4}, "measures": {**DEFAULT["measures"], "top_k": 5}}
+    cfg = {
+        **DEFAULT,
+        "dataset": path,
+        "sizes": [4],
+        "test_size": 3,
+        "model": {"hidden": [4]},
+        "train": {**DEFAULT["train"], "batch_size": 4},
+        "measures": {**DEFAULT["measures"], "top_k": 5},
+    }
     got = check_config(cfg)
     assert got["n_classes"] == 4 and got["warnings"] == [
         f"dataset: {path}: classes [2] of 0..3 never occur in y_train",
-        f"dataset: {path}: classes [0] of 0..3 never occur in y_test"]
+        f"dataset: {path}: classes [0] of 0..3 never occur in y_test",
+    ]
     monkeypatch.setitem(sys.modules, "genstudy.data", None)  # a bare Snakemake environment: no numpy
     assert check_config(cfg)["warnings"] == [
-        f"dataset: {path} is checked by the prepare_data job (numpy is not installed here)"]
+        f"dataset: {path} is checked by the prepare_data job (numpy is not installed here)"
+    ]
 
 
 def test_top_k_is_checked_against_the_parameters_of_each_network():
@@ -667,8 +798,9 @@ def test_top_k_is_checked_against_the_parameters_of_each_network():
 
 
 def test_a_dataset_without_examples_has_an_empty_pool(tmp_path):
-    np.savez(tmp_path / "s.npz", x_train=np.array(5.0), y_train=np.array(1), x_test=np.zeros((1, 1)),
-             y_test=np.zeros(1))
+    np.savez(
+        tmp_path / "s.npz", x_train=np.array(5.0), y_train=np.array(1), x_test=np.zeros((1, 1)), y_test=np.zeros(1)
+    )
     assert dataset_shape(str(tmp_path / "s.npz"), 10) == {"pool_size": 0, "n_features": 1, "n_classes": None}
 
 
@@ -689,14 +821,19 @@ def test_typed_config_types_only_what_the_schema_asks_for():
 
 # --- flatness and norms -------------------------------------------------------------------------
 
+
 def test_the_pacbayes_search_ends_at_the_ends_of_its_bracket():
     """One class: no noise changes an argmax, so the accuracy never drops and the search
     climbs to the top bracket, or (for a target below zero) falls to the bottom one."""
     from genstudy.flatness import SIGMA_UPPER, pacbayes_sigma
 
     rng = np.random.default_rng(0)
-    params = {"W1": rng.standard_normal((3, 4)), "b1": np.zeros(4), "W2": rng.standard_normal((4, 1)),
-              "b2": np.zeros(1)}
+    params = {
+        "W1": rng.standard_normal((3, 4)),
+        "b1": np.zeros(4),
+        "W2": rng.standard_normal((4, 1)),
+        "b2": np.zeros(1),
+    }
     x, y = rng.standard_normal((8, 3)), np.zeros(8, int)
     kw = dict(draws=2, halvings=6, epsilon=1e-3, noise="isotropic")
     top = pacbayes_sigma(params, x, y, np.random.default_rng(1), target_drop=0.0, **kw)
@@ -708,17 +845,21 @@ def test_norms_are_computed_in_float64_from_float32_weights():
     from genstudy.norms import distance_to_init, frobenius_norms
 
     rng = np.random.default_rng(0)
-    params = {k: (1 + rng.random(s)).astype(np.float32) for k, s in
-              (("W1", (300, 200)), ("b1", (200,)), ("W2", (200, 10)), ("b2", (10,)))}
+    params = {
+        k: (1 + rng.random(s)).astype(np.float32)
+        for k, s in (("W1", (300, 200)), ("b1", (200,)), ("W2", (200, 10)), ("b2", (10,)))
+    }
     params0 = {k: (v * np.float32(0.999)).astype(np.float32) for k, v in params.items()}
     exact = [math.sqrt(math.fsum(float(w) ** 2 for w in params[k].ravel())) for k in ("W1", "W2")]
     assert frobenius_norms(params) == pytest.approx(exact, rel=1e-13)
-    diff = math.sqrt(math.fsum((float(a) - float(b)) ** 2 for k in params
-                               for a, b in zip(params[k].ravel(), params0[k].ravel())))
+    diff = math.sqrt(
+        math.fsum((float(a) - float(b)) ** 2 for k in params for a, b in zip(params[k].ravel(), params0[k].ravel()))
+    )
     assert distance_to_init(params, params0) == pytest.approx(diff, rel=1e-13)
 
 
 # --- ranking ------------------------------------------------------------------------------------
+
 
 def brute_force_cmi(rows: list[dict], v, e, axes):
     """Jiang et al.'s criterion from entropies: min over S of (H(G|U_S) − H(G|U_S, M)) / H(G|U_S),
@@ -728,16 +869,19 @@ def brute_force_cmi(rows: list[dict], v, e, axes):
     def sign(z):
         return int(np.sign(z))
 
-    pairs = [(i, j) for i in range(len(rows)) for j in range(len(rows))
-             if i != j and any(rows[i][a] != rows[j][a] for a in axes)]
+    pairs = [
+        (i, j)
+        for i in range(len(rows))
+        for j in range(len(rows))
+        if i != j and any(rows[i][a] != rows[j][a] for a in axes)
+    ]
     best = math.inf
     for size in range(min(2, len(axes) - 1) + 1):
         for s in itertools.combinations(axes, size):
-            obs = [(tuple((rows[i][a], rows[j][a]) for a in s), sign(v[i] - v[j]), sign(e[i] - e[j]))
-                   for i, j in pairs]
+            obs = [(tuple((rows[i][a], rows[j][a]) for a in s), sign(v[i] - v[j]), sign(e[i] - e[j])) for i, j in pairs]
             n = len(obs)
 
-            def cond_entropy(key):
+            def cond_entropy(key, obs=obs, n=n):
                 joint, given = Counter((key(o), o[2]) for o in obs), Counter(key(o) for o in obs)
                 return -sum(c / n * math.log(c / given[k]) for (k, _), c in joint.items())
 
@@ -760,8 +904,7 @@ def test_cmi_equals_a_brute_force_over_pairs_and_conditioning_sets(n_axes):
 
 def test_cmi_is_undefined_when_the_error_never_changes_sign_within_a_condition():
     t = pd.DataFrame({"size": [1, 2, 3, 4]})
-    assert np.isnan(conditional_mutual_information(t, pd.Series([1.0, 2, 3, 4]), pd.Series([0.5] * 4),
-                                                   ["size"])[0])
+    assert np.isnan(conditional_mutual_information(t, pd.Series([1.0, 2, 3, 4]), pd.Series([0.5] * 4), ["size"])[0])
 
 
 def test_granulated_psi_slices():
@@ -773,7 +916,9 @@ def test_granulated_psi_slices():
     assert granulated_psi(one_axis, values, err, "size", ["size"]) == (pytest.approx(kendall(values, err)[0]), 1)
     nan_other = pd.DataFrame({"size": [1, 2, 1, 2], "lr": [0.1, 0.1, np.nan, np.nan], "seed": 0})
     assert granulated_psi(nan_other, values, err, "size", ["size", "lr"])[1] == 2  # NaN is a value: its own slice
-    seeds_only = pd.DataFrame({"size": [1, 2, 1, 1], "lr": [0.1, 0.1, 0.2, 0.2], "seed": [0, 0, 0, 1]})  # lr 0.2: one size
+    seeds_only = pd.DataFrame(
+        {"size": [1, 2, 1, 1], "lr": [0.1, 0.1, 0.2, 0.2], "seed": [0, 0, 0, 1]}
+    )  # lr 0.2: one size
     assert granulated_psi(seeds_only, values, err, "size", ["size", "lr"]) == (1.0, 1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no slice: NaN, without numpy's warning about an empty mean
@@ -789,8 +934,14 @@ def test_kendall_ignores_missing_values_on_either_side():
 def test_ranking_tables_keep_their_columns_when_nothing_is_ranked():
     t = hand_table().drop(columns=["l2_seed", "margin"])
     assert list(rank_correlations(t).columns) == ["measure", "form", "scope", "tau", "p_value", "n", "left_out"]
-    assert list(granulated_kendall(t, ["size"]).columns) == ["measure", "form", "checkpoint", "axis", "value",
-                                                             "n_slices"]
+    assert list(granulated_kendall(t, ["size"]).columns) == [
+        "measure",
+        "form",
+        "checkpoint",
+        "axis",
+        "value",
+        "n_slices",
+    ]
 
 
 def test_each_checkpoint_scope_holds_that_checkpoint_s_runs():

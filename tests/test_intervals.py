@@ -1,16 +1,17 @@
 """Seed-bootstrap intervals, per-seed ψ, the PGDL CMI and the robust sign error, against brute force
 on hand-made tables and against a simulated study with a known answer."""
+
 import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_ranking import brute_tau_b
 
 from genstudy.intervals import bootstrap_interval, ranking_intervals, seed_draws, tau_b_draws, tau_blocks
 from genstudy.ranking import conditional_mutual_information, granulated_kendall, pgdl_cmi
 from genstudy.sign_error import environments, hoeffding_weight, robust_sign_error
-from test_ranking import brute_tau_b
 
 
 def study(rng, seeds=(0, 1, 2), sizes=(100, 200, 300, 400), noise=0.0, checkpoint="loss0"):
@@ -19,9 +20,20 @@ def study(rng, seeds=(0, 1, 2), sizes=(100, 200, 300, 400), noise=0.0, checkpoin
     rows = []
     for seed, mode, n in itertools.product(seeds, ("correct", "random"), sizes):
         err = (0.5 if mode == "random" else 0.1) + 20.0 / n + noise * rng.standard_normal()
-        rows.append(dict(seed=seed, label_mode=mode, size=n, test_acc=1 - err, reached=True, diverged=False,
-                         checkpoint=checkpoint, l2_seed=err + 0.001 * rng.standard_normal(),
-                         dist_init=rng.standard_normal(), baseline_inverse_m=1.0 / n))
+        rows.append(
+            dict(
+                seed=seed,
+                label_mode=mode,
+                size=n,
+                test_acc=1 - err,
+                reached=True,
+                diverged=False,
+                checkpoint=checkpoint,
+                l2_seed=err + 0.001 * rng.standard_normal(),
+                dist_init=rng.standard_normal(),
+                baseline_inverse_m=1.0 / n,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -54,8 +66,18 @@ def test_psi_is_per_seed_so_pairs_that_differ_only_by_seed_never_count():
     for seed, mode, n in itertools.product((0, 1), ("correct", "random"), (100, 200)):
         err = (0.8 if mode == "random" else 0.2) + (0.05 if seed else 0.0)
         value = (1.0 if mode == "random" else 0.0) + (10.0 if seed == 0 else 0.0)
-        rows.append(dict(seed=seed, label_mode=mode, size=n, test_acc=1 - err, l2_seed=value, reached=True,
-                         diverged=False, checkpoint="loss0"))
+        rows.append(
+            dict(
+                seed=seed,
+                label_mode=mode,
+                size=n,
+                test_acc=1 - err,
+                l2_seed=value,
+                reached=True,
+                diverged=False,
+                checkpoint="loss0",
+            )
+        )
     g = granulated_kendall(pd.DataFrame(rows), ["size", "label_mode"]).set_index(["measure", "form", "axis"])
     assert g.loc[("l2_seed", "raw", "label_mode"), "value"] == pytest.approx(1.0)
     assert g.loc[("l2_seed", "raw", "label_mode"), "n_slices"] == 4  # 2 sizes × 2 seeds
@@ -68,8 +90,13 @@ def brute_cmi(t, v, e, axes):
     pairs = [(i, j) for i in idx for j in idx if i != j and any(t[a].iloc[i] != t[a].iloc[j] for a in axes)]
     for size in range(min(2, len(axes) - 1) + 1):
         for s in itertools.combinations(axes, size):
-            frame = pd.DataFrame([(tuple((t[a].iloc[i], t[a].iloc[j]) for a in s), np.sign(v[i] - v[j]),
-                                   np.sign(e[i] - e[j])) for i, j in pairs], columns=["u", "m", "g"])
+            frame = pd.DataFrame(
+                [
+                    (tuple((t[a].iloc[i], t[a].iloc[j]) for a in s), np.sign(v[i] - v[j]), np.sign(e[i] - e[j]))
+                    for i, j in pairs
+                ],
+                columns=["u", "m", "g"],
+            )
             n = len(frame)
             mi = h = 0.0
             for (u, m, g), c in frame.groupby(["u", "m", "g"]).size().items():
@@ -77,7 +104,7 @@ def brute_cmi(t, v, e, axes):
                 pum = ((frame.u == u) & (frame.m == m)).sum() / n
                 pug = ((frame.u == u) & (frame.g == g)).sum() / n
                 mi += c / n * math.log(c / n * pu / (pum * pug))
-            for (u, g), c in frame.groupby(["u", "g"]).size().items():
+            for (u, _g), c in frame.groupby(["u", "g"]).size().items():
                 h -= c / n * math.log(c / n / ((frame.u == u).sum() / n))
             if h > 0:
                 best = min(best, mi / h)
@@ -135,7 +162,8 @@ def test_bootstrap_intervals_cover_the_known_answer_and_paired_differences_resol
     # the point estimate of ψ/Ψ is the granulated table's
     g = granulated_kendall(t, ["size", "label_mode"]).set_index(["measure", "form", "checkpoint", "axis"])
     assert key.loc[("dist_init", "raw", "checkpoint=loss0", "Psi"), "value"] == pytest.approx(
-        g.loc[("dist_init", "raw", "loss0", "Psi"), "value"])
+        g.loc[("dist_init", "raw", "loss0", "Psi"), "value"]
+    )
 
 
 def test_interval_coverage_with_three_seeds_is_near_nominal():

@@ -1,5 +1,6 @@
 """The measures of Jiang et al. 2019 added beside the original set, each against an independent
 numpy computation on tiny networks; the sharpness maximiser on real checkpoints of the default network."""
+
 import math
 
 import numpy as np
@@ -32,8 +33,10 @@ def test_margin_free_norms_against_numpy(pair):
     fro2 = [np.sum(W * W) for W in kernels(p)]
     spec2 = [svd_max(W) ** 2 for W in kernels(p)]
     expected = {
-        "prod_of_spec": math.prod(spec2), "sum_of_spec": 3 * math.prod(spec2) ** (1 / 3),
-        "fro_over_spec": sum(f / s for f, s in zip(fro2, spec2)), "prod_of_fro": math.prod(fro2),
+        "prod_of_spec": math.prod(spec2),
+        "sum_of_spec": 3 * math.prod(spec2) ** (1 / 3),
+        "fro_over_spec": sum(f / s for f, s in zip(fro2, spec2)),
+        "prod_of_fro": math.prod(fro2),
         "sum_of_fro": 3 * math.prod(fro2) ** (1 / 3),
         "fro_dist": sum(np.sum((W - W0) ** 2) for W, W0 in zip(kernels(p), kernels(p0))),
         "param_norm": sum(fro2),
@@ -52,7 +55,8 @@ def test_norms_over_the_margin_against_numpy(pair):
     expected = {
         "spec_init": math.prod(spec2) * sum(d / s for d, s in zip(dist2, spec2)) / g**2,
         "spec_orig": math.prod(spec2) * sum(f / s for f, s in zip(fro2, spec2)) / g**2,
-        "prod_of_spec_margin": math.prod(spec2) / g**2, "prod_of_fro_margin": math.prod(fro2) / g**2,
+        "prod_of_spec_margin": math.prod(spec2) / g**2,
+        "prod_of_fro_margin": math.prod(fro2) / g**2,
         "sum_of_spec_margin": 3 * (math.prod(spec2) / g**2) ** (1 / 3),
         "sum_of_fro_margin": 3 * (math.prod(fro2) / g**2) ** (1 / 3),
         "fro_over_spec_margin": sum(f / s for f, s in zip(fro2, spec2)) / g**2,
@@ -96,8 +100,12 @@ def test_loss_gradient_against_finite_differences():
     theta = flatten(params)
     g = O.loss_gradient(params, x, y)
     h = 1e-6
-    fd = np.array([(numpy_loss(theta + h * e, params, x, y) - numpy_loss(theta - h * e, params, x, y)) / (2 * h)
-                   for e in np.eye(len(theta))])
+    fd = np.array(
+        [
+            (numpy_loss(theta + h * e, params, x, y) - numpy_loss(theta - h * e, params, x, y)) / (2 * h)
+            for e in np.eye(len(theta))
+        ]
+    )
     np.testing.assert_allclose(g, fd, atol=1e-7)
 
 
@@ -114,8 +122,15 @@ def test_gradient_noise_is_the_mean_squared_deviation_of_the_minibatch_gradients
 
 
 def test_optimisation_steps_from_a_history():
-    history = np.array([[0, 2.3, 0.1, 2.3, 0.1], [1, 0.5, 0.8, 0.6, 0.7], [2, 0.1, 0.9, 0.5, 0.7],
-                        [3, 0.05, 1.0, 0.5, 0.7], [4, 0.009, 1.0, 0.5, 0.7]])
+    history = np.array(
+        [
+            [0, 2.3, 0.1, 2.3, 0.1],
+            [1, 0.5, 0.8, 0.6, 0.7],
+            [2, 0.1, 0.9, 0.5, 0.7],
+            [3, 0.05, 1.0, 0.5, 0.7],
+            [4, 0.009, 1.0, 0.5, 0.7],
+        ]
+    )
     assert O.optimisation_steps(history, 7) == {"steps_to_ce01": 14, "steps_ce01_to_ce001": 14}
     assert O.optimisation_steps(history[:4], 7) == {"steps_to_ce01": 14, "steps_ce01_to_ce001": None}
     assert O.optimisation_steps(history[:2], 7) == {"steps_to_ce01": None, "steps_ce01_to_ce001": None}
@@ -156,8 +171,9 @@ def loss0_checkpoints(mnist5k_pool):
     for mode, n in (("correct", 128), ("random", 256)):
         idx = np.random.default_rng(n).permutation(len(x))[:n]
         labels = make_labels(y[idx], mode, np.random.default_rng(1), 10)
-        r = train_to_targets(params0, x[idx], labels, xt[:200], yt[:200], TrainSettings(max_epochs=4000, seed=0),
-                             log=lambda m: None)
+        r = train_to_targets(
+            params0, x[idx], labels, xt[:200], yt[:200], TrainSettings(max_epochs=4000, seed=0), log=lambda m: None
+        )
         assert r.loss0_epoch is not None
         out[mode] = (r.final_params, x[idx].astype(np.float64), labels)
     return out
@@ -173,7 +189,14 @@ def test_sharpness_is_maximised_at_real_loss0_checkpoints(loss0_checkpoints, mod
     params = {k: np.asarray(v, np.float64) for k, v in params.items()}
     theta = flatten(params)
     s = MeasureSettings()
-    found = sharpness(TrainingLoss(params, x, y), theta, np.random.default_rng(0), s.sharpness_alpha,
-                      s.sharpness_steps, s.sharpness_restarts, s.sharpness_polish_iter)
+    found = sharpness(
+        TrainingLoss(params, x, y),
+        theta,
+        np.random.default_rng(0),
+        s.sharpness_alpha,
+        s.sharpness_steps,
+        s.sharpness_restarts,
+        s.sharpness_polish_iter,
+    )
     reference = independent_sign_ascent(params, x, y, theta, s.sharpness_alpha * (np.abs(theta) + 1))
     assert found > 0 and found >= 0.97 * max(found, reference), (found, reference)

@@ -1,5 +1,6 @@
 """Every label mode's draw against its definition, by seeded goodness-of-fit tests that would
 catch one class drawn twice as often (the original repository's lean towards class 9)."""
+
 import numpy as np
 import pytest
 from scipy.stats import binomtest, chi2_contingency, chisquare
@@ -49,7 +50,7 @@ def test_wrong_labels_are_uniform_over_the_other_classes(seed):
     y = make_labels(Y_TRUE, "wrong", seed, K)
     assert not np.any(y == Y_TRUE)
     for c in range(K):
-        others = np.bincount(y[Y_TRUE == c], minlength=K)
+        others = np.bincount(y[c == Y_TRUE], minlength=K)
         assert others[c] == 0 and chisquare(np.delete(others, c)).pvalue > ALPHA, c
 
 
@@ -62,7 +63,7 @@ def test_corrupted_labels_replace_the_stated_fraction_with_uniform_classes(pct):
     assert binomtest(int(changed.sum()), N, p * (K - 1) / K).pvalue > ALPHA
     assert uniform_p(y[changed]) > ALPHA  # the replacements lean towards no class
     for c in range(K):
-        away = np.bincount(y[changed & (Y_TRUE == c)], minlength=K)
+        away = np.bincount(y[changed & (c == Y_TRUE)], minlength=K)
         assert chisquare(np.delete(away, c)).pvalue > ALPHA, c
     assert np.array_equal(make_labels(Y_TRUE, "corrupt0", 3, K), Y_TRUE)
     assert uniform_p(make_labels(Y_TRUE, "corrupt100", 3, K)) > ALPHA

@@ -1,4 +1,5 @@
 """Every measure against an independent computation on tiny models."""
+
 import itertools
 
 import numpy as np
@@ -90,14 +91,12 @@ def test_hvp_equals_exact_hessian_times_v(tiny, exact_hessian):
 def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     exact = np.sort(np.linalg.eigvalsh(exact_hessian))[::-1][:5]
-    hvp = lambda v: loss.hvp(theta, v)  # noqa: E731
+    hvp = lambda v: loss.hvp(theta, v)
     tight, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=200, tol=1e-12)
     np.testing.assert_allclose(tight, exact, rtol=1e-5)
     default, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=100, tol=1e-3)
     np.testing.assert_allclose(default, exact, rtol=1e-2)
     assert np.all(np.diff(default) <= 0)
-
-
 
 
 @pytest.mark.tensorflow
@@ -141,8 +140,9 @@ def test_norms_against_numpy_and_brute_force_paths():
 @pytest.mark.tensorflow
 def test_sharpness_is_nonnegative_and_grows_with_alpha(tiny):
     params, x, y, loss, theta = tiny
-    vals = [C.sharpness(loss, theta, np.random.default_rng(4), alpha=a, steps=10, restarts=2)
-            for a in (1e-4, 1e-3, 1e-2)]
+    vals = [
+        C.sharpness(loss, theta, np.random.default_rng(4), alpha=a, steps=10, restarts=2) for a in (1e-4, 1e-3, 1e-2)
+    ]
     assert vals[0] >= 0 and vals[0] < vals[1] < vals[2]
     # the maximiser respects the box: no perturbation in it raises the loss more than reported
     rng = np.random.default_rng(5)
@@ -224,7 +224,7 @@ def test_hutchinson_stops_at_the_first_small_standard_error():
         samples = np.array([v @ H @ v for v in drawn])
         assert m == len(samples) and est == pytest.approx(samples.mean(), rel=1e-12)
 
-        def small(k):
+        def small(k, samples=samples, tol=tol):
             s = samples[:k]
             return s.std(ddof=1) / np.sqrt(k) < tol * abs(s.mean())
 
@@ -252,8 +252,9 @@ def test_sharpness_stays_in_its_box_and_finds_the_maximum_of_a_convex_loss():
     alpha = 0.5
     bound = alpha * (np.abs(theta) + 1)
     base = numpy_loss(theta, params, x, y)
-    vertices = [numpy_loss(theta + np.array(s) * bound, params, x, y)
-                for s in itertools.product([-1.0, 1.0], repeat=len(theta))]
+    vertices = [
+        numpy_loss(theta + np.array(s) * bound, params, x, y) for s in itertools.product([-1.0, 1.0], repeat=len(theta))
+    ]
     best = (max(vertices) - base) / (1 + base)
     found = C.sharpness(loss, theta, np.random.default_rng(0), alpha=alpha, steps=20, restarts=3)
     assert 0.98 * best <= found <= best + 1e-9
@@ -280,8 +281,9 @@ def test_sharpness_is_as_good_on_a_loss_scaled_down_to_loss0_magnitudes():
     base = loss.value(theta)
     plain = C.sharpness(loss, theta, np.random.default_rng(0), alpha=0.05, steps=20, restarts=3) * (1 + base)
     scale = 1e-7
-    tiny_loss = C.sharpness(ScaledLoss(loss, scale), theta, np.random.default_rng(0), alpha=0.05, steps=20,
-                            restarts=3) * (1 + scale * base)
+    tiny_loss = C.sharpness(
+        ScaledLoss(loss, scale), theta, np.random.default_rng(0), alpha=0.05, steps=20, restarts=3
+    ) * (1 + scale * base)
     assert plain > 0 and tiny_loss / scale == pytest.approx(plain, rel=1e-4)
 
 
@@ -336,8 +338,7 @@ def test_hessian_lanczos_stops_once_the_top_k_have_converged():
     """200 well-separated eigenvalues: the top 2 converge long before 200 steps, and the run
     stops there with both residuals within tolerance."""
     eigenvalues = np.concatenate([[100.0, 50.0], np.linspace(0.0, 1.0, 198)])
-    res = C.hessian_lanczos(lambda v: eigenvalues * v, 200, k=2, rng=np.random.default_rng(0), max_iter=200,
-                            tol=1e-8)
+    res = C.hessian_lanczos(lambda v: eigenvalues * v, 200, k=2, rng=np.random.default_rng(0), max_iter=200, tol=1e-8)
     values, residuals = res.ritz()
     assert len(res.alpha) < 50
     np.testing.assert_allclose(values[:2], [100.0, 50.0], rtol=1e-8)
@@ -353,8 +354,9 @@ def test_measures_over_margin_are_empty_with_a_note_when_the_margin_is_negative(
     c = Context(params, tiny_params(6), x, wrong, x, MeasureSettings(), loss=None)
     rec, notes = margin_measures(c)
     assert rec["margin"] < 0
-    assert all(rec[k] is None for k in ("inverse_margin", "l2_margin", "spec_margin", "l1_path_margin",
-                                        "l2_path_margin"))
+    assert all(
+        rec[k] is None for k in ("inverse_margin", "l2_margin", "spec_margin", "l1_path_margin", "l2_path_margin")
+    )
     assert len(notes) == 1 and "margin" in notes[0] and "undefined" in notes[0] and "5th percentile" in notes[0]
     norms, _ = norm_measures(c)
     assert norms["l2_seed"] > 0 and norms["dist_init"] > 0
@@ -375,8 +377,14 @@ def test_hutchinson_is_within_three_standard_errors_of_the_exact_trace(tiny):
     params, x, y, loss, theta = tiny
     exact = C.hessian_trace_exact(params, x)
     for seed in range(3):
-        est, se, m = C.hutchinson_trace(lambda v: loss.hvp(theta, v), loss.dim, np.random.default_rng(seed),
-                                        tol=0.02, min_vectors=10, max_vectors=400)
+        est, se, m = C.hutchinson_trace(
+            lambda v: loss.hvp(theta, v),
+            loss.dim,
+            np.random.default_rng(seed),
+            tol=0.02,
+            min_vectors=10,
+            max_vectors=400,
+        )
         assert abs(est - exact) <= 3 * se
         assert se < 0.02 * abs(est) or m == 400  # stops on the standard error, not on a lucky sample
 
@@ -404,14 +412,33 @@ def test_unconverged_eigenvalues_are_left_empty_with_a_note(tiny):
     from genstudy.measures import MeasureSettings, checkpoint_measures
 
     params, x, y, loss, theta = tiny
-    rough = MeasureSettings(top_k=3, lanczos_max_iter=3, slq_steps=3, slq_runs=1, eig_tol=1e-9, trace_max_vectors=10,
-                            sharpness_steps=2, sharpness_restarts=1, flatness_draws=2, flatness_halvings=3)
+    rough = MeasureSettings(
+        top_k=3,
+        lanczos_max_iter=3,
+        slq_steps=3,
+        slq_runs=1,
+        eig_tol=1e-9,
+        trace_max_vectors=10,
+        sharpness_steps=2,
+        sharpness_restarts=1,
+        flatness_draws=2,
+        flatness_halvings=3,
+    )
     rec, notes, _, _ = checkpoint_measures(params, params, x, y, x, rough, loss=loss)
     assert rec["hessian_eig_steps"] == 3
     empty = [i for i in (1, 2, 3) if rec[f"hessian_eig_{i}"] is None]
     assert empty and any("not converged" in n and "lanczos_max_iter" in n for n in notes)
-    fine = MeasureSettings(top_k=3, lanczos_max_iter=200, slq_steps=10, slq_runs=1, trace_max_vectors=10,
-                           sharpness_steps=2, sharpness_restarts=1, flatness_draws=2, flatness_halvings=3)
+    fine = MeasureSettings(
+        top_k=3,
+        lanczos_max_iter=200,
+        slq_steps=10,
+        slq_runs=1,
+        trace_max_vectors=10,
+        sharpness_steps=2,
+        sharpness_restarts=1,
+        flatness_draws=2,
+        flatness_halvings=3,
+    )
     rec, notes, _, _ = checkpoint_measures(params, params, x, y, x, fine, loss=loss)
     assert all(rec[f"hessian_eig_{i}"] is not None for i in (1, 2, 3)) and not any("converged" in n for n in notes)
 
@@ -421,8 +448,16 @@ def test_both_pacbayes_flatness_measures_are_recorded(tiny):
     from genstudy.measures import MeasureSettings, checkpoint_measures
 
     params, x, y, loss, theta = tiny
-    s = MeasureSettings(top_k=2, slq_steps=5, slq_runs=1, trace_max_vectors=10, sharpness_steps=2,
-                        sharpness_restarts=1, flatness_draws=3, flatness_halvings=6)
+    s = MeasureSettings(
+        top_k=2,
+        slq_steps=5,
+        slq_runs=1,
+        trace_max_vectors=10,
+        sharpness_steps=2,
+        sharpness_restarts=1,
+        flatness_draws=3,
+        flatness_halvings=6,
+    )
     fitted = logits(params, x).argmax(1)
     rec, _, _, _ = checkpoint_measures(params, params, x, fitted, x, s, loss=C.TrainingLoss(params, x, fitted))
     assert rec["pacbayes_flatness"] == pytest.approx(1 / rec["pacbayes_sigma"] ** 2)
@@ -446,8 +481,9 @@ def test_magnitude_sharpness_searches_the_box_that_scales_with_each_weight():
     alpha, eps = 0.5, 1e-3
     bound = alpha * (np.abs(theta) + eps)
     base = numpy_loss(theta, params, x, y)
-    best = max(numpy_loss(theta + np.array(s) * bound, params, x, y)
-               for s in itertools.product([-1.0, 1.0], repeat=len(theta)))
+    best = max(
+        numpy_loss(theta + np.array(s) * bound, params, x, y) for s in itertools.product([-1.0, 1.0], repeat=len(theta))
+    )
     found = C.magnitude_sharpness(loss, theta, np.random.default_rng(0), alpha, eps, steps=20, restarts=3)
     assert 0.98 * (best - base) / (1 + base) <= found <= (best - base) / (1 + base) + 1e-9
     assert found < C.sharpness(loss, theta, np.random.default_rng(0), alpha, steps=20, restarts=3)

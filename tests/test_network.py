@@ -9,8 +9,16 @@ from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.arrays import load_checkpoint, load_params, save_npz
 from genstudy.flatness import pacbayes_sigma
-from genstudy.model import (InputCompaction, cross_entropy, depth_of, flatten, layer_sizes, logits, n_parameters,
-                            param_names)
+from genstudy.model import (
+    InputCompaction,
+    cross_entropy,
+    depth_of,
+    flatten,
+    layer_sizes,
+    logits,
+    n_parameters,
+    param_names,
+)
 
 # (inputs, hidden…, classes): depth 1, 2 and 4
 ARCHITECTURES = {1: (6, 3), 2: (6, 4, 3), 4: (6, 3, 4, 2, 3)}
@@ -67,8 +75,9 @@ def test_curvature_of_any_depth_against_a_dense_hessian(depth):
     assert loss.value(theta) == pytest.approx(cross_entropy(logits(params, x), y).mean(), rel=1e-12)
     v = np.random.default_rng(depth).normal(size=loss.dim)
     np.testing.assert_allclose(loss.hvp(theta, v), H @ v, rtol=1e-5, atol=1e-6 * np.abs(H @ v).max())
-    top, _ = C.hessian_top_eigenvalues(lambda u: loss.hvp(theta, u), loss.dim, 2, np.random.default_rng(0),
-                                       max_iter=loss.dim, tol=1e-12)
+    top, _ = C.hessian_top_eigenvalues(
+        lambda u: loss.hvp(theta, u), loss.dim, 2, np.random.default_rng(0), max_iter=loss.dim, tol=1e-12
+    )
     np.testing.assert_allclose(top, np.sort(np.linalg.eigvalsh(H))[::-1][:2], rtol=1e-4)
     # the maximiser of sharpness is never beaten by random points of its box
     alpha = 1e-3
@@ -91,13 +100,26 @@ def test_jacobian_and_flatness_of_any_depth(depth):
         return e / e.sum()
 
     eps = 1e-6
-    fd = [np.linalg.norm(np.stack([(probs(xi + eps * e) - probs(xi - eps * e)) / (2 * eps)
-                                   for e in np.eye(len(xi))], axis=1)) for xi in x]
+    fd = [
+        np.linalg.norm(
+            np.stack([(probs(xi + eps * e) - probs(xi - eps * e)) / (2 * eps) for e in np.eye(len(xi))], axis=1)
+        )
+        for xi in x
+    ]
     assert C.jacobian_frobenius(params, x) == pytest.approx(np.mean(fd), rel=1e-6)
     xs, _ = tiny_data(depth, n=200, d=ARCHITECTURES[depth][0])
     fitted = logits(params, xs).argmax(1)  # labels the network fits, so noise can cost accuracy
-    sigma = pacbayes_sigma(params, xs, fitted, np.random.default_rng(3), target_drop=0.1, draws=4, halvings=10,
-                           epsilon=0.0, noise="magnitude_aware")
+    sigma = pacbayes_sigma(
+        params,
+        xs,
+        fitted,
+        np.random.default_rng(3),
+        target_drop=0.1,
+        draws=4,
+        halvings=10,
+        epsilon=0.0,
+        noise="magnitude_aware",
+    )
     assert 0 < sigma < 2
 
 
@@ -140,8 +162,14 @@ def test_checkpoints_of_every_depth_load_and_todays_three_layer_files_too(tmp_pa
         assert list(loaded) == list(param_names(depth)) and epoch == 7 and reached
     # a checkpoint as np.savez wrote it before depth was free: W1 b1 W2 b2 W3 b3 of 784-64-64-10
     rng = np.random.default_rng(0)
-    old = {"W1": rng.normal(size=(784, 64)), "b1": np.zeros(64), "W2": rng.normal(size=(64, 64)), "b2": np.zeros(64),
-           "W3": rng.normal(size=(64, 10)), "b3": np.zeros(10)}
+    old = {
+        "W1": rng.normal(size=(784, 64)),
+        "b1": np.zeros(64),
+        "W2": rng.normal(size=(64, 64)),
+        "b2": np.zeros(64),
+        "W3": rng.normal(size=(64, 10)),
+        "b3": np.zeros(10),
+    }
     np.savez(tmp_path / "old.npz", epoch=np.array(12), reached=np.array(True), **old)
     loaded = load_params(tmp_path / "old.npz")
     assert depth_of(loaded) == 3 and loaded["W3"].shape == (64, 10)

@@ -1,4 +1,5 @@
 """The published experiments as presets: their DAGs by dry runs, and a tiny version of each end to end."""
+
 import re
 
 import pandas as pd
@@ -8,16 +9,28 @@ import yaml
 from conftest import ROOT, planned_jobs, run_snakemake
 
 PRESETS = ROOT / "config" / "presets"
-TINY_MEASURES = dict(top_k=2, lanczos_max_iter=10, slq_runs=1, slq_steps=10, trace_max_vectors=10, sharpness_steps=3,
-                     sharpness_restarts=1, flatness_draws=2, flatness_halvings=4, jacobian_points=50)
+TINY_MEASURES = dict(
+    top_k=2,
+    lanczos_max_iter=10,
+    slq_runs=1,
+    slq_steps=10,
+    trace_max_vectors=10,
+    sharpness_steps=3,
+    sharpness_restarts=1,
+    flatness_draws=2,
+    flatness_halvings=4,
+    jacobian_points=50,
+)
 
 
 def preset(name):
     return yaml.safe_load((PRESETS / f"{name}.yaml").read_text())
 
 
-@pytest.mark.parametrize("name,train,measures", [("original", 96, 12), ("zhang2017", 18, 18),
-                                                 ("neyshabur2017", 28, 28), ("jiang2019", 32, 16)])
+@pytest.mark.parametrize(
+    "name,train,measures",
+    [("original", 96, 12), ("zhang2017", 18, 18), ("neyshabur2017", 28, 28), ("jiang2019", 32, 16)],
+)
 def test_dry_run_of_each_preset_plans_its_experiment(tmp_path, name, train, measures):
     jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=PRESETS / f"{name}.yaml"))
     assert (jobs["train"], jobs["measures"]) == (train, measures)
@@ -57,8 +70,10 @@ def test_tiny_original(tmp_path):
     t = pd.read_csv(r / "tables/training.csv")
     assert set(t.protocol) == {"carry_optimizer", "independent"}
     log = (r / "logs/train/correct/h64-64/lr0.001/bs16/carry_optimizer/n32/seed0.log").read_text()
-    assert "Adam continuing from results/original/train/correct/h64-64/lr0.001/bs16/carry_optimizer/n48/seed0/" \
-           "optimizer.npz" in log
+    assert (
+        "Adam continuing from results/original/train/correct/h64-64/lr0.001/bs16/carry_optimizer/n48/seed0/"
+        "optimizer.npz" in log
+    )
     big = t[(t["size"] == 48) & (t.checkpoint == "loss0")].set_index(["label_mode", "protocol"])
     for mode in ("correct", "random"):  # the largest size starts from a fresh optimiser in both protocols
         assert big.loc[(mode, "carry_optimizer"), "epoch"] == big.loc[(mode, "independent"), "epoch"]
@@ -66,8 +81,9 @@ def test_tiny_original(tmp_path):
 
 
 def test_tiny_zhang2017(tmp_path):
-    r = tiny("zhang2017", tmp_path, sizes=[32], train={"batch_size": 16},
-             label_modes=["corrupt0", "corrupt50", "corrupt100"])
+    r = tiny(
+        "zhang2017", tmp_path, sizes=[32], train={"batch_size": 16}, label_modes=["corrupt0", "corrupt50", "corrupt100"]
+    )
     m = pd.read_csv(r / "tables/measures.csv")
     assert sorted(set(m.baseline_label_noise)) == [0.0, 0.5, 1.0]
     assert (r / "figures/against_label_mode.png").exists()
@@ -81,8 +97,9 @@ def test_tiny_neyshabur2017(tmp_path):
 
 
 def test_tiny_jiang2019(tmp_path):
-    r = tiny("jiang2019", tmp_path, sizes=[32, 48], model={"hidden": [[8, 8], [8, 8, 8]]},
-             train={"batch_size": [16, 32]})
+    r = tiny(
+        "jiang2019", tmp_path, sizes=[32, 48], model={"hidden": [[8, 8], [8, 8, 8]]}, train={"batch_size": [16, 32]}
+    )
     psi = pd.read_csv(r / "tables/granulated_kendall.csv")
     assert set(psi.axis) == {"size", "learning_rate", "batch_size", "depth", "Psi", "CMI"}
     for axis in ("learning_rate", "batch_size", "depth"):

@@ -1,4 +1,5 @@
 """The ranking criteria against brute force and hand-made tables with known answers; the registry."""
+
 import itertools
 import math
 
@@ -6,8 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genstudy.ranking import (conditional_mutual_information, granulated_kendall, granulated_psi, kendall,
-                              rank_correlations)
+from genstudy.ranking import (
+    conditional_mutual_information,
+    granulated_kendall,
+    granulated_psi,
+    kendall,
+    rank_correlations,
+)
 from genstudy.registry import RegistryError, adjusted, check_record, columns, entry, ranked
 
 
@@ -26,7 +32,9 @@ def brute_tau_b(x, y):
             concordant += 1
         else:
             discordant += 1
-    return (concordant - discordant) / math.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
+    return (concordant - discordant) / math.sqrt(
+        (concordant + discordant + ties_x) * (concordant + discordant + ties_y)
+    )
 
 
 def test_kendall_is_tau_b_with_ties():
@@ -49,10 +57,19 @@ def table(rows):
 
 
 def test_tau_scopes_orientation_and_counts():
-    t = table([dict(size=n, seed=s, label_mode=m, test_acc=acc, l2_seed=c, reached=r)
-               for (n, s, m, acc, c, r) in [(100, 0, "correct", 0.7, 1.0, True), (200, 0, "correct", 0.8, 0.5, True),
-                                            (400, 0, "correct", 0.9, 0.25, True), (800, 0, "correct", 0.95, 9.0, False),
-                                            (100, 0, "random", 0.1, 10.0, True), (200, 0, "random", 0.1, 20.0, True)]])
+    t = table(
+        [
+            dict(size=n, seed=s, label_mode=m, test_acc=acc, l2_seed=c, reached=r)
+            for (n, s, m, acc, c, r) in [
+                (100, 0, "correct", 0.7, 1.0, True),
+                (200, 0, "correct", 0.8, 0.5, True),
+                (400, 0, "correct", 0.9, 0.25, True),
+                (800, 0, "correct", 0.95, 9.0, False),
+                (100, 0, "random", 0.1, 10.0, True),
+                (200, 0, "random", 0.1, 20.0, True),
+            ]
+        ]
+    )
     tau = rank_correlations(t).set_index(["measure", "form", "scope"])
     within = tau.loc[("l2_seed", "raw", "label_mode=correct,checkpoint=loss0")]
     # correct labels: error falls (0.3, 0.2, 0.1) as the measure falls: τ = +1; the unreached run is left out
@@ -86,9 +103,11 @@ def test_granulated_psi_averages_tau_over_one_axis_slices():
 
 
 def test_cmi_is_one_for_a_perfect_measure_and_zero_for_one_explained_by_an_axis():
-    rows = [dict(size=n, label_mode=m, test_acc=1 - e)
-            for m, errs in (("correct", [0.3, 0.2, 0.1]), ("random", [0.9, 0.85, 0.8]))
-            for n, e in zip((100, 200, 400), errs)]
+    rows = [
+        dict(size=n, label_mode=m, test_acc=1 - e)
+        for m, errs in (("correct", [0.3, 0.2, 0.1]), ("random", [0.9, 0.85, 0.8]))
+        for n, e in zip((100, 200, 400), errs)
+    ]
     t = table(rows)
     err = 1 - t.test_acc
     perfect, pairs = conditional_mutual_information(t, err.copy(), err, ["size", "label_mode"])
@@ -108,7 +127,10 @@ def test_registry_declares_every_column_once():
     assert entry("hessian_trace_hutchinson_se").kind == "diagnostic"
     assert entry("l2_margin_adj").name == "l2_margin"
     assert ranked(["margin", "l2_seed", "l2_seed_adj", "fro_2", "baseline_updates"]) == [
-        "l2_seed", "l2_seed_adj", "baseline_updates"]
+        "l2_seed",
+        "l2_seed_adj",
+        "baseline_updates",
+    ]
     with pytest.raises(RegistryError, match="no entry"):
         entry("margin_adj")  # a diagnostic has no adjusted form
     with pytest.raises(RegistryError, match=r"\['made_up'\]"):

@@ -1,4 +1,5 @@
 """Jobs that die: a killed training job resumes to the same bytes; broken inputs give clear errors."""
+
 import os
 import random
 import signal
@@ -28,10 +29,19 @@ def uninterrupted(tmp_path_factory):
 
 def test_killed_training_job_resumes_to_identical_files(uninterrupted, tmp_path):
     work = tmp_path
-    cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(work), "--configfile", str(RESUME_CONFIG),
-           "--cores", "1", TARGET]
-    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        SNAKEMAKE,
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(RESUME_CONFIG),
+        "--cores",
+        "1",
+        TARGET,
+    ]
+    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     state = work / STATE
     deadline = time.time() + 300
     while not state.exists() and time.time() < deadline and proc.poll() is None:
@@ -83,8 +93,15 @@ def test_loaders_name_the_file_and_the_problem(tmp_path):
     with pytest.raises(FileContractError, match=r"truncated.npz: unreadable or truncated npz file"):
         load_params(bad)
     shapes = tmp_path / "shapes.npz"
-    np.savez(shapes, W1=np.zeros((4, 3)), b1=np.zeros(3), W2=np.zeros((5, 2)), b2=np.zeros(2),
-             W3=np.zeros((2, 10)), b3=np.zeros(10))
+    np.savez(
+        shapes,
+        W1=np.zeros((4, 3)),
+        b1=np.zeros(3),
+        W2=np.zeros((5, 2)),
+        b2=np.zeros(2),
+        W3=np.zeros((2, 10)),
+        b3=np.zeros(10),
+    )
     with pytest.raises(FileContractError, match=r"shapes.npz: inconsistent shapes W2 \(5, 2\)"):
         load_params(shapes)
     sub = tmp_path / "subset.npz"

@@ -1,5 +1,6 @@
 """Nothing silently wrong: bad input refused up front with the key or file named, damaged
 intermediates refused on read, diverged training stopped or marked, work redone when needed."""
+
 import shutil
 import subprocess
 import sys
@@ -32,12 +33,17 @@ BAD_SETTINGS = [
     ({"train": {"target_loss": float("nan")}}, r"train\.target_loss: must be finite"),
     ({"train": {"learning_rate": float("inf")}}, r"train\.learning_rate: must be finite"),
     ({"measures": {"flatness_target_drop": float("nan")}}, r"measures\.flatness_target_drop: must be finite"),
-    ({"measures": {"trace_min_vectors": 40, "trace_max_vectors": 20}},
-     r"measures\.trace_min_vectors \(40\) exceeds measures\.trace_max_vectors \(20\)"),
+    (
+        {"measures": {"trace_min_vectors": 40, "trace_max_vectors": 20}},
+        r"measures\.trace_min_vectors \(40\) exceeds measures\.trace_max_vectors \(20\)",
+    ),
     ({"measures": {"top_k": 20, "lanczos_max_iter": 10}}, r"measures\.top_k \(20\) exceeds measures\.lanczos_max_iter"),
     ({"measures": {"top_k": 100000}}, r"top_k|100000"),
-    ({"model": {"hidden": [100000, 100000]}}, r"model\.hidden: \[100000, 100000\] \(10,079,600,010 parameters\) "
-                                               r"needs about [\d.]+ GiB in a (train|measures) job"),
+    (
+        {"model": {"hidden": [100000, 100000]}},
+        r"model\.hidden: \[100000, 100000\] \(10,079,600,010 parameters\) "
+        r"needs about [\d.]+ GiB in a (train|measures) job",
+    ),
 ]
 
 
@@ -47,8 +53,9 @@ def test_bad_settings_are_refused_naming_the_key(tmp_path, override, message):
 
 
 def test_integer_valued_floats_are_integers_everywhere(tmp_path):
-    typed = typed_config({"train": {"batch_size": 32.0, "chunk_epochs": "50.0", "max_epochs": "200"},
-                          "sizes": "[64, 96.0]"}, SCHEMA)
+    typed = typed_config(
+        {"train": {"batch_size": 32.0, "chunk_epochs": "50.0", "max_epochs": "200"}, "sizes": "[64, 96.0]"}, SCHEMA
+    )
     assert typed["train"] == {"batch_size": 32, "chunk_epochs": 50, "max_epochs": 200}
     assert typed["sizes"] == [64, 96] and all(type(v) is int for v in typed["sizes"])
     assert typed_config({"train": {"learning_rate": "1e-3"}}, SCHEMA)["train"]["learning_rate"] == 0.001
@@ -68,16 +75,24 @@ def images(n, shape=(8, 8), classes=3, seed=0):
 
 
 DATASET_FAULTS = {
-    "nan pixels": (lambda x, y, xt, yt: (x.astype(float) * np.where(np.arange(len(x))[:, None, None] == 3, np.nan, 1),
-                                         y, xt, yt), r"x_train: pixel values must be finite"),
-    "negative pixels": (lambda x, y, xt, yt: (x.astype(int) - 300, y, xt, yt), r"x_train: pixel values must be "
-                                                                               r"non-negative"),
+    "nan pixels": (
+        lambda x, y, xt, yt: (x.astype(float) * np.where(np.arange(len(x))[:, None, None] == 3, np.nan, 1), y, xt, yt),
+        r"x_train: pixel values must be finite",
+    ),
+    "negative pixels": (
+        lambda x, y, xt, yt: (x.astype(int) - 300, y, xt, yt),
+        r"x_train: pixel values must be "
+        r"non-negative",
+    ),
     "pixels above 255": (lambda x, y, xt, yt: (x.astype(float) * 2, y, xt, yt), r"x_train: pixel values above 255"),
     "test shape": (lambda x, y, xt, yt: (x, y, xt[:, :4], yt), r"x_test: expected images of shape \(N, 8, 8\)"),
     "fractional labels": (lambda x, y, xt, yt: (x, y + 0.5, xt, yt), r"y_train: labels must be integers"),
     "negative labels": (lambda x, y, xt, yt: (x, y - 1, xt, yt), r"y_train: labels must lie in"),
-    "string labels": (lambda x, y, xt, yt: (x, y.astype(str), xt, yt), r"y_train: labels must be integers 0..K-1, "
-                                                                       r"got dtype <U"),
+    "string labels": (
+        lambda x, y, xt, yt: (x, y.astype(str), xt, yt),
+        r"y_train: labels must be integers 0..K-1, "
+        r"got dtype <U",
+    ),
     "length mismatch": (lambda x, y, xt, yt: (x, y[:-5], xt, yt), r"y_train: expected labels of shape \(200,\)"),
     "empty test split": (lambda x, y, xt, yt: (x, y, xt[:0], yt[:0]), r"x_test: expected a non-empty array"),
 }
@@ -131,12 +146,18 @@ def test_replacing_the_dataset_file_reruns_what_reads_it(tmp_path):
     path = npz(tmp_path / "data.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
     cfg = write_config(tmp_path, TINY_CONFIG, dataset=path, test_size=30, sizes=[32], study="swap")
     run_snakemake(tmp_path, "--cores", "1", "results/swap/data/dataset.json", configfile=cfg)
-    assert "Nothing to be done" in run_snakemake(tmp_path, "-n", "--cores", "1", "results/swap/data/dataset.json",
-                                                 configfile=cfg).stdout
+    assert (
+        "Nothing to be done"
+        in run_snakemake(tmp_path, "-n", "--cores", "1", "results/swap/data/dataset.json", configfile=cfg).stdout
+    )
     time.sleep(1.1)
     npz(tmp_path / "data.npz", x_train=x[::-1], y_train=y[::-1], x_test=xt, y_test=yt)
-    assert planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", "results/swap/data/dataset.json",
-                                      configfile=cfg))["prepare_data"] == 1
+    assert (
+        planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", "results/swap/data/dataset.json", configfile=cfg))[
+            "prepare_data"
+        ]
+        == 1
+    )
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +180,9 @@ def test_a_run_whose_weights_blow_up_is_marked_diverged(diverging_problem):
     """Adam at learning rate 1000 'fits' with weights in the thousands: the loss even underflows
     to 0, and nothing of the run can be trusted."""
     params0, x, y, xt, yt = diverging_problem
-    blown = train_to_targets(params0, x, y, xt, yt, TrainSettings(learning_rate=1000.0, batch_size=16, max_epochs=20),
-                             log=lambda m: None)
+    blown = train_to_targets(
+        params0, x, y, xt, yt, TrainSettings(learning_rate=1000.0, batch_size=16, max_epochs=20), log=lambda m: None
+    )
     assert "weights' norm grew" in divergence(blown.history, params0, blown.final_params)
     normal = train_to_targets(params0, x, y, xt, yt, TrainSettings(batch_size=16, max_epochs=20), log=lambda m: None)
     assert divergence(normal.history, params0, normal.final_params) is None
@@ -177,12 +199,15 @@ def tiny_copy(tiny_study, tmp_path):
     return work
 
 
-@pytest.mark.parametrize("victim,rule", [
-    ("train/correct/h16-16/lr0.001/bs16/independent/n32/seed0/acc1.npz", "train"),
-    ("subsets/random/seed0/n64.npz", "make_subset"),
-    ("measures/random/h16-16/lr0.001/bs16/independent/n32/seed0/loss0.json", "measures"),
-    ("init/h16-16/seed0.npz", "init_weights"),
-])
+@pytest.mark.parametrize(
+    "victim,rule",
+    [
+        ("train/correct/h16-16/lr0.001/bs16/independent/n32/seed0/acc1.npz", "train"),
+        ("subsets/random/seed0/n64.npz", "make_subset"),
+        ("measures/random/h16-16/lr0.001/bs16/independent/n32/seed0/loss0.json", "measures"),
+        ("init/h16-16/seed0.npz", "init_weights"),
+    ],
+)
 def test_deleting_an_intermediate_rebuilds_it(tiny_copy, victim, rule):
     (tiny_copy / "results/tiny" / victim).unlink()
     jobs = planned_jobs(run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=TINY_CONFIG))

@@ -1,4 +1,5 @@
 """Extension points are tables, and every copy of a constant agrees with its one source."""
+
 import re
 from dataclasses import fields
 
@@ -20,9 +21,19 @@ def test_schema_label_mode_pattern_is_built_from_the_table():
         assert re.fullmatch(pattern[1:-1], mode.example) and parse_label_mode(mode.example)[0] is mode
 
 
-@pytest.mark.parametrize("name,valid", [("correct", True), ("corrupt0", True), ("corrupt100", True),
-                                        ("corrupt101", False), ("corrupt05", False), ("Random", False),
-                                        ("wrong", True), ("corrupt", False)])
+@pytest.mark.parametrize(
+    "name,valid",
+    [
+        ("correct", True),
+        ("corrupt0", True),
+        ("corrupt100", True),
+        ("corrupt101", False),
+        ("corrupt05", False),
+        ("Random", False),
+        ("wrong", True),
+        ("corrupt", False),
+    ],
+)
 def test_schema_pattern_and_parser_agree(name, valid):
     pattern = SCHEMA["properties"]["label_modes"]["items"]["pattern"]
     assert bool(re.fullmatch(pattern[1:-1], name)) == valid
@@ -36,13 +47,18 @@ def test_schema_pattern_and_parser_agree(name, valid):
 def test_an_unknown_label_mode_is_told_the_valid_ones():
     with pytest.raises(ValueError) as err:
         parse_label_mode("noisy")
-    assert str(err.value) == ("unknown label mode 'noisy': use one of correct, random, wrong, "
-                              "corruptNN (NN = 0..100)")
+    assert str(err.value) == ("unknown label mode 'noisy': use one of correct, random, wrong, corruptNN (NN = 0..100)")
 
 
 def test_label_noise_of_every_mode():
     assert [label_noise(m) for m in ("correct", "corrupt0", "corrupt35", "corrupt100", "random", "wrong")] == [
-        0.0, 0.0, 0.35, 1.0, 1.0, 1.0]
+        0.0,
+        0.0,
+        0.35,
+        1.0,
+        1.0,
+        1.0,
+    ]
 
 
 def test_wildcard_constraint_uses_the_table():
@@ -70,6 +86,9 @@ def test_checkpoint_names_have_one_source():
     from genstudy.contract import CHECKPOINTS
 
     literal = re.compile(r"""["']acc1["'],\s*["'](ce001|loss0)["']""")
-    offenders = [p for p in (ROOT / "workflow").rglob("*") if p.suffix in (".py", ".smk") and p.is_file()
-                 and p.name != "contract.py" and literal.search(p.read_text())]
+    offenders = [
+        p
+        for p in (ROOT / "workflow").rglob("*")
+        if p.suffix in (".py", ".smk") and p.is_file() and p.name != "contract.py" and literal.search(p.read_text())
+    ]
     assert CHECKPOINTS == ("acc1", "ce001", "loss0") and not offenders, offenders

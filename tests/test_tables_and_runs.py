@@ -1,4 +1,5 @@
 """The file layer of a run and the tables, on synthetic runs: what is written is what is read."""
+
 import json
 import math
 
@@ -23,16 +24,32 @@ def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
     """A run's files written by write_training_outputs from a hand-made result."""
     p0 = {k: v.astype(np.float32) for k, v in tiny_params(0, (6, 4, 3)).items()}
     p1 = {k: v * 1.5 for k, v in p0.items()}
-    history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 0.5, 0.8, 0.9, 0.5], [2, 0.2, 1.0, 0.8, 0.6],
-                        [3, 0.05, 1.0, 0.85, 0.55]])
-    result = TrainResult(history=history, final_params=p1, final_epoch=3, acc1_epoch=2, acc1_params=p0,
-                         loss0_epoch=3 if reached_loss0 else None, batches_per_epoch=2,
-                         optimizer={"m_W1": np.zeros((6, 4)), "step": np.array(6)}, ce001_epoch=None)
+    history = np.array(
+        [[0, 1.1, 0.3, 1.2, 0.25], [1, 0.5, 0.8, 0.9, 0.5], [2, 0.2, 1.0, 0.8, 0.6], [3, 0.05, 1.0, 0.85, 0.55]]
+    )
+    result = TrainResult(
+        history=history,
+        final_params=p1,
+        final_epoch=3,
+        acc1_epoch=2,
+        acc1_params=p0,
+        loss0_epoch=3 if reached_loss0 else None,
+        batches_per_epoch=2,
+        optimizer={"m_W1": np.zeros((6, 4)), "step": np.array(6)},
+        ce001_epoch=None,
+    )
     run_dir = tmp_path / f"{label_mode}-{size}"
     outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "ce001", "loss0", "final", "optimizer")}
     outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
-    run = {"label_mode": label_mode, "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
-           "protocol": "independent", "size": size, "seed": 0}
+    run = {
+        "label_mode": label_mode,
+        "hidden": [4],
+        "learning_rate": 0.001,
+        "batch_size": 16,
+        "protocol": "independent",
+        "size": size,
+        "seed": 0,
+    }
     settings = TrainSettings(target_loss=0.1, max_epochs=3)
     write_training_outputs(result, settings, outputs, run, "subsets/x.npz", p0, log=lambda m: None)
     return run_dir, p0, p1, history
@@ -51,7 +68,12 @@ def test_a_run_s_files_round_trip_into_table_rows(tmp_path):
     assert set(acc1) == set(TRAINING_COLUMNS)
     assert (acc1["epoch"], acc1["updates"], acc1["train_acc"], acc1["test_acc"]) == (2, 4, 1.0, 0.6)
     assert loss0["epoch"] == 3 and loss0["test_loss"] == 0.85 and loss0["gen_gap"] == pytest.approx(1.0 - 0.55)
-    assert acc1["hidden"] == "4" and acc1["depth"] == 2 and acc1["width"] == 4 and acc1["n_params"] == 6 * 4 + 4 + 4 * 3 + 3
+    assert (
+        acc1["hidden"] == "4"
+        and acc1["depth"] == 2
+        and acc1["width"] == 4
+        and acc1["n_params"] == 6 * 4 + 4 + 4 * 3 + 3
+    )
     assert acc1["l2_seed"] == pytest.approx(4 * np.prod([np.sum(p0[k].astype(np.float64) ** 2) for k in ("W1", "W2")]))
     assert loss0["checkpoint_file"].endswith("loss0.npz") and loss0["subset_file"] == "subsets/x.npz"
     with np.load(run_dir / "loss0.npz") as f:
@@ -69,12 +91,33 @@ def test_an_unreached_checkpoint_describes_the_final_weights(tmp_path):
 
 
 def measure_record(run, checkpoint, **measures):
-    base = {"l2_seed": 4.0, "dist_init": 1.0, "fro_1": 1.0, "fro_2": 1.0, "spec_1": 1.0, "spec_2": 1.0,
-            "margin": 2.0, "inverse_margin": 0.25, "l2_margin": 16.0, "spec_margin": 1.0, "l1_path_margin": 4.0,
-            "l2_path_margin": 9.0, "hessian_eig_1": 0.5, "hessian_eig_2": None, "hessian_eig_steps": 5,
-            "hessian_trace": 4.0, "hessian_trace_hutchinson": 4.1, "hessian_trace_hutchinson_se": 0.1,
-            "hessian_trace_hutchinson_vectors": 10, "sharpness": -0.0, "pacbayes_flatness": 100.0,
-            "pacbayes_mag_flatness": 2.0, "pacbayes_sigma": 0.1, "pacbayes_mag_sigma": 0.7, "jacobian_fro": 0.3}
+    base = {
+        "l2_seed": 4.0,
+        "dist_init": 1.0,
+        "fro_1": 1.0,
+        "fro_2": 1.0,
+        "spec_1": 1.0,
+        "spec_2": 1.0,
+        "margin": 2.0,
+        "inverse_margin": 0.25,
+        "l2_margin": 16.0,
+        "spec_margin": 1.0,
+        "l1_path_margin": 4.0,
+        "l2_path_margin": 9.0,
+        "hessian_eig_1": 0.5,
+        "hessian_eig_2": None,
+        "hessian_eig_steps": 5,
+        "hessian_trace": 4.0,
+        "hessian_trace_hutchinson": 4.1,
+        "hessian_trace_hutchinson_se": 0.1,
+        "hessian_trace_hutchinson_vectors": 10,
+        "sharpness": -0.0,
+        "pacbayes_flatness": 100.0,
+        "pacbayes_mag_flatness": 2.0,
+        "pacbayes_sigma": 0.1,
+        "pacbayes_mag_sigma": 0.7,
+        "jacobian_fro": 0.3,
+    }
     return {"run": run, "checkpoint": checkpoint, "measures": {**base, **measures}}
 
 
@@ -84,17 +127,27 @@ def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_
         run_dir, *_ = fake_run(tmp_path, mode, size)
         rows += run_rows(run_dir, 6, 3)
         for ckpt in ("acc1", "ce001", "loss0"):
-            run = {"label_mode": mode, "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
-                   "protocol": "independent", "size": size, "seed": 0}
+            run = {
+                "label_mode": mode,
+                "hidden": [4],
+                "learning_rate": 0.001,
+                "batch_size": 16,
+                "protocol": "independent",
+                "size": size,
+                "seed": 0,
+            }
             path = tmp_path / f"{mode}-{size}-{ckpt}.json"
-            save_json(path, measure_record(run, ckpt, hessian_trace=float(size), l2_margin=-1.0 if mode == "random"
-                                           else 16.0))
+            save_json(
+                path, measure_record(run, ckpt, hessian_trace=float(size), l2_margin=-1.0 if mode == "random" else 16.0)
+            )
             paths.append(path)
     training = pd.DataFrame(rows, columns=TRAINING_COLUMNS)
     table = join_measures(training, read_measure_records(paths))
     assert list(table.columns[: len(TRAINING_COLUMNS)]) == list(TRAINING_COLUMNS) and len(table) == 6
     assert list(table.label_mode) == ["correct"] * 3 + ["random"] * 3  # training.csv's order
-    assert (table.baseline_label_noise == [0, 0, 0, 1, 1, 1]).all() and np.allclose(table.baseline_inverse_m, 1 / table["size"])
+    assert (table.baseline_label_noise == [0, 0, 0, 1, 1, 1]).all() and np.allclose(
+        table.baseline_inverse_m, 1 / table["size"]
+    )
     assert (table.baseline_updates == table.updates).all()
     assert np.allclose(table.hessian_trace_adj, np.sqrt(table.hessian_trace / table["size"]))
     assert table.l2_margin_adj.iloc[0] == pytest.approx(0.5 * (math.log(16.0) - math.log(32)))
@@ -108,8 +161,15 @@ def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_
 
 
 def test_a_measures_record_with_an_undeclared_key_is_refused(tmp_path):
-    run = {"label_mode": "correct", "hidden": [4], "learning_rate": 0.001, "batch_size": 16,
-           "protocol": "independent", "size": 32, "seed": 0}
+    run = {
+        "label_mode": "correct",
+        "hidden": [4],
+        "learning_rate": 0.001,
+        "batch_size": 16,
+        "protocol": "independent",
+        "size": 32,
+        "seed": 0,
+    }
     save_json(tmp_path / "m.json", measure_record(run, "acc1", made_up=1.0))
     with pytest.raises(FileContractError, match=r"m.json: .*\[.made_up.\] are declared by no entry"):
         read_measure_records([tmp_path / "m.json"])
@@ -186,8 +246,16 @@ def test_a_diverged_run_is_marked_in_its_summary_and_rows(tmp_path):
     history[2, 1] = 100 * history[0, 1]  # the loss grew a hundredfold: diverged, whatever followed
     outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "ce001", "loss0", "final", "optimizer")}
     outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
-    result = TrainResult(history=history, final_params=p1, final_epoch=3, acc1_epoch=2, acc1_params=p0,
-                         loss0_epoch=None, batches_per_epoch=2, optimizer={"step": np.array(6)})
+    result = TrainResult(
+        history=history,
+        final_params=p1,
+        final_epoch=3,
+        acc1_epoch=2,
+        acc1_params=p0,
+        loss0_epoch=None,
+        batches_per_epoch=2,
+        optimizer={"step": np.array(6)},
+    )
     said = []
     run = json.loads((run_dir / "summary.json").read_text())["run"]
     write_training_outputs(result, TrainSettings(target_loss=0.1, max_epochs=3), outputs, run, "s.npz", p0, said.append)
@@ -235,7 +303,9 @@ def test_an_undefined_adjusted_value_is_nan():
 
 def test_the_html_view_is_a_borderless_table_with_escaped_cells():
     page = html_view(pd.DataFrame({"a": ["<b>"]}), "T", "t.csv")
-    assert '<table class="dataframe t">' in page  # border 0: no border attribute and "&lt;b&gt;" in page and "<b>" not in page.split("<table")[1]
+    assert (
+        '<table class="dataframe t">' in page
+    )  # border 0: no border attribute and "&lt;b&gt;" in page and "<b>" not in page.split("<table")[1]
 
 
 def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_weights(tmp_path):
@@ -243,12 +313,23 @@ def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_wei
     with np.load(run_dir / "acc1.npz") as f:  # reached at epoch 2, before the run's end at 3
         assert (int(f["epoch"]), bool(f["reached"])) == (2, True) and np.array_equal(f["W1"], p0["W1"])
     history = np.array([[0, 1.1, 0.3, 1.2, 0.25], [1, 0.9, 0.5, 1.0, 0.4]])
-    result = TrainResult(history=history, final_params=p1, final_epoch=1, acc1_epoch=None, acc1_params=None,
-                         loss0_epoch=None, batches_per_epoch=2, optimizer={"step": np.array(2)})
-    outputs = {name: tmp_path / f"u-{name}" for name in ("acc1", "ce001", "loss0", "final", "optimizer", "history", "summary")}
+    result = TrainResult(
+        history=history,
+        final_params=p1,
+        final_epoch=1,
+        acc1_epoch=None,
+        acc1_params=None,
+        loss0_epoch=None,
+        batches_per_epoch=2,
+        optimizer={"step": np.array(2)},
+    )
+    outputs = {
+        name: tmp_path / f"u-{name}" for name in ("acc1", "ce001", "loss0", "final", "optimizer", "history", "summary")
+    }
     run = json.loads((run_dir / "summary.json").read_text())["run"]
-    write_training_outputs(result, TrainSettings(target_loss=0.1, max_epochs=1), outputs, run, "s.npz", p0,
-                           log=lambda m: None)
+    write_training_outputs(
+        result, TrainSettings(target_loss=0.1, max_epochs=1), outputs, run, "s.npz", p0, log=lambda m: None
+    )
     for name in ("acc1", "ce001", "loss0"):
         with np.load(outputs[name]) as f:
             assert (int(f["epoch"]), bool(f["reached"])) == (1, False) and np.array_equal(f["W2"], p1["W2"])

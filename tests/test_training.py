@@ -184,26 +184,45 @@ def test_a_carried_optimizer_continues_the_run_it_came_from(mnist5k_pool):
     settings = dict(learning_rate=0.01, batch_size=40, target_loss=1e-9, seed=0)
     whole = train_to_targets(params0, x, y, xt, yt, TrainSettings(max_epochs=6, **settings), log=lambda m: None)
     first = train_to_targets(params0, x, y, xt, yt, TrainSettings(max_epochs=3, **settings), log=lambda m: None)
-    second = train_to_targets(first.final_params, x, y, xt, yt, TrainSettings(max_epochs=3, **settings),
-                              log=lambda m: None, optimizer=first.optimizer)
+    second = train_to_targets(
+        first.final_params,
+        x,
+        y,
+        xt,
+        yt,
+        TrainSettings(max_epochs=3, **settings),
+        log=lambda m: None,
+        optimizer=first.optimizer,
+    )
     for k in whole.final_params:
         np.testing.assert_allclose(second.final_params[k], whole.final_params[k], rtol=1e-5, atol=1e-7)
     for k in whole.optimizer:
         np.testing.assert_allclose(second.optimizer[k], whole.optimizer[k], rtol=1e-5, atol=1e-9)
-    fresh = train_to_targets(first.final_params, x, y, xt, yt, TrainSettings(max_epochs=3, **settings),
-                             log=lambda m: None)
+    fresh = train_to_targets(
+        first.final_params, x, y, xt, yt, TrainSettings(max_epochs=3, **settings), log=lambda m: None
+    )
     assert not np.allclose(fresh.final_params["W2"], whole.final_params["W2"], rtol=1e-3)  # Adam's state matters
 
 
 def test_progress_is_logged_every_hundred_epochs_and_at_the_end(problem):
     params0, x, y, xt, yt = problem
     lines = []
-    train_to_targets(params0, x, y, xt, yt, TrainSettings(batch_size=48, max_epochs=250, target_loss=1e-9,
-                                                         chunk_epochs=50), log=lines.append)
+    train_to_targets(
+        params0,
+        x,
+        y,
+        xt,
+        yt,
+        TrainSettings(batch_size=48, max_epochs=250, target_loss=1e-9, chunk_epochs=50),
+        log=lines.append,
+    )
     import re
 
     assert [int(re.match(r"epoch\s+(\d+) of 250", line).group(1)) for line in lines if line.startswith("epoch")] == [
-        100, 200, 250]
+        100,
+        200,
+        250,
+    ]
 
 
 def test_a_non_finite_loss_names_its_epoch_and_learning_rate():
@@ -222,11 +241,13 @@ def test_the_resume_fingerprint_covers_settings_weights_data_and_the_carried_opt
     base = job_fingerprint(s, params0, data, None)
     optimizer = {"m_W1": np.zeros(2), "step": np.array(3)}
     assert base == job_fingerprint(TrainSettings(), dict(params0), list(data), None) and len(base) == 16
-    others = [job_fingerprint(TrainSettings(seed=1), params0, data, None),
-              job_fingerprint(s, {**params0, "b1": params0["b1"] + 1}, data, None),
-              job_fingerprint(s, params0, [x, y, xt, yt + 1], None),
-              job_fingerprint(s, params0, data, optimizer),
-              job_fingerprint(s, params0, data, {**optimizer, "step": np.array(4)})]
+    others = [
+        job_fingerprint(TrainSettings(seed=1), params0, data, None),
+        job_fingerprint(s, {**params0, "b1": params0["b1"] + 1}, data, None),
+        job_fingerprint(s, params0, [x, y, xt, yt + 1], None),
+        job_fingerprint(s, params0, data, optimizer),
+        job_fingerprint(s, params0, data, {**optimizer, "step": np.array(4)}),
+    ]
     assert len({base, *others}) == 6
 
 

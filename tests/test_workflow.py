@@ -1,4 +1,5 @@
 """The real workflow: DAG shape by dry runs, lint, config errors, and a tiny study end to end."""
+
 import json
 import re
 import subprocess
@@ -36,10 +37,23 @@ def test_lint_is_clean():
 
 
 def test_dry_run_does_not_import_tensorflow(tmp_path):
-    code = ("import sys; sys.argv=['snakemake','-n','--cores','1','-s',%r,'--directory',%r,'--configfile',%r];"
-            "from snakemake.cli import main\ntry:\n main()\nexcept SystemExit: pass\n"
-            "print('TF_LOADED' if 'tensorflow' in sys.modules else 'TF_ABSENT')") % (
-        str(ROOT / "Snakefile"), str(tmp_path), str(DEFAULT_CONFIG))
+    argv = [
+        "snakemake",
+        "-n",
+        "--cores",
+        "1",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(DEFAULT_CONFIG),
+    ]
+    code = (
+        f"import sys; sys.argv={argv!r};"
+        "from snakemake.cli import main\ntry:\n main()\nexcept SystemExit: pass\n"
+        "print('TF_LOADED' if 'tensorflow' in sys.modules else 'TF_ABSENT')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert "TF_ABSENT" in out.stdout and "Job stats" in out.stdout + out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
 
@@ -72,7 +86,8 @@ def test_tiny_study_training_table(tiny_study):
     assert list(t.columns) == list(TRAINING_COLUMNS)
     assert len(t) == 2 * 2 * 1 * 3
     assert set(map(tuple, t[["label_mode", "size", "checkpoint"]].values)) == {
-        (m, n, c) for m in ("correct", "random") for n in (32, 64) for c in ("acc1", "ce001", "loss0")}
+        (m, n, c) for m in ("correct", "random") for n in (32, 64) for c in ("acc1", "ce001", "loss0")
+    }
     assert (t.hidden == "16-16").all() and (t.depth == 3).all() and (t.width == 16).all()
     assert (t.n_params == 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10).all()
     assert (t.learning_rate == 0.001).all() and (t.batch_size == 16).all() and (t.protocol == "independent").all()
@@ -97,8 +112,15 @@ def test_tiny_study_training_table(tiny_study):
         hist = pd.read_csv(run_dir / "history.csv").set_index("epoch")
         assert row.test_acc == hist.loc[row.epoch, "test_acc"]
         summary = json.loads((run_dir / "summary.json").read_text())
-        assert summary["run"] == {"label_mode": row.label_mode, "hidden": [16, 16], "learning_rate": 0.001,
-                                  "batch_size": 16, "protocol": "independent", "size": row.size, "seed": 0}
+        assert summary["run"] == {
+            "label_mode": row.label_mode,
+            "hidden": [16, 16],
+            "learning_rate": 0.001,
+            "batch_size": 16,
+            "protocol": "independent",
+            "size": row.size,
+            "seed": 0,
+        }
 
 
 def test_tiny_study_file_contract(tiny_study):
@@ -121,10 +143,23 @@ def test_tiny_study_file_contract(tiny_study):
 def test_tiny_study_figures(tiny_study):
     figures = tiny_study / TINY / "figures"
     names = {p.stem for p in figures.glob("*.png")}
-    assert names == {"training_acc1_label_modes", "training_ce001_label_modes", "training_loss0_label_modes",
-                     "training_correct_checkpoints", "training_random_checkpoints", "measures_norm",
-                     "measures_margin-normalised", "measures_curvature", "measures_flatness", "measures_sensitivity",
-                     "measures_optimisation", "hessian_density", "ranking", "robust_sign_error", "against_label_mode"}
+    assert names == {
+        "training_acc1_label_modes",
+        "training_ce001_label_modes",
+        "training_loss0_label_modes",
+        "training_correct_checkpoints",
+        "training_random_checkpoints",
+        "measures_norm",
+        "measures_margin-normalised",
+        "measures_curvature",
+        "measures_flatness",
+        "measures_sensitivity",
+        "measures_optimisation",
+        "hessian_density",
+        "ranking",
+        "robust_sign_error",
+        "against_label_mode",
+    }
     for png in figures.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
@@ -137,11 +172,32 @@ def test_tiny_study_measures(tiny_study):
     extra = [c for c in m.columns if c not in t.columns]
     for c in extra:
         entry(c)  # every column is declared in the registry
-    for col in ["fro_1", "spec_3", "margin", "inverse_margin", "l2_margin", "spec_margin", "l1_path_margin",
-                "l2_path_margin", "dist_init", "hessian_eig_1", "hessian_eig_3", "hessian_trace",
-                "hessian_trace_hutchinson", "hessian_trace_hutchinson_se", "sharpness", "pacbayes_flatness",
-                "pacbayes_mag_flatness", "jacobian_fro", "baseline_label_noise", "baseline_inverse_m",
-                "baseline_updates", "l2_margin_adj", "hessian_trace_adj", "baseline_updates_adj"]:
+    for col in [
+        "fro_1",
+        "spec_3",
+        "margin",
+        "inverse_margin",
+        "l2_margin",
+        "spec_margin",
+        "l1_path_margin",
+        "l2_path_margin",
+        "dist_init",
+        "hessian_eig_1",
+        "hessian_eig_3",
+        "hessian_trace",
+        "hessian_trace_hutchinson",
+        "hessian_trace_hutchinson_se",
+        "sharpness",
+        "pacbayes_flatness",
+        "pacbayes_mag_flatness",
+        "jacobian_fro",
+        "baseline_label_noise",
+        "baseline_inverse_m",
+        "baseline_updates",
+        "l2_margin_adj",
+        "hessian_trace_adj",
+        "baseline_updates_adj",
+    ]:
         assert col in m.columns, col
     assert not any(c in m.columns for c in ("margin_adj", "fro_1_adj", "hessian_eig_2_adj"))  # diagnostics: no form
     np.testing.assert_allclose(m.inverse_margin, 1 / m.margin**2)
@@ -162,7 +218,8 @@ def test_tiny_study_ranking_tables(tiny_study):
     tau = pd.read_csv(r / "tables/rank_correlation.csv")
     assert list(tau.columns) == ["measure", "form", "scope", "tau", "p_value", "n", "left_out"]
     assert set(tau.scope) == {"all", "checkpoint=acc1", "checkpoint=ce001", "checkpoint=loss0"} | {
-        f"label_mode={m},checkpoint={c}" for m in ("correct", "random") for c in ("acc1", "ce001", "loss0")}
+        f"label_mode={m},checkpoint={c}" for m in ("correct", "random") for c in ("acc1", "ce001", "loss0")
+    }
     assert set(tau.form) == {"raw", "adjusted"} and tau.tau.dropna().between(-1, 1).all()
     assert {"baseline_label_noise", "baseline_inverse_m", "baseline_updates", "inverse_margin"} <= set(tau.measure)
     assert not {"margin", "hessian_trace_hutchinson_se", "fro_1"} & set(tau.measure)  # diagnostics are not ranked
@@ -211,8 +268,9 @@ def every_measure_filled(work, study):
 
 @pytest.mark.parametrize("hidden", [[32], [16, 16, 16]], ids=["depth2", "depth4"])
 def test_any_depth_runs_end_to_end_with_every_measure(tmp_path, hidden):
-    path = write_config(tmp_path, TINY_CONFIG, sizes=[48], label_modes=["correct"], model={"hidden": hidden},
-                        study="depth")
+    path = write_config(
+        tmp_path, TINY_CONFIG, sizes=[48], label_modes=["correct"], model={"hidden": hidden}, study="depth"
+    )
     run_snakemake(tmp_path, "--cores", "2", configfile=path)
     m = every_measure_filled(tmp_path, "depth")
     depth = len(hidden) + 1
@@ -234,15 +292,22 @@ def test_colour_images_with_three_classes_run_end_to_end(tmp_path):
     x_te, y_te = images(60)
     data = tmp_path / "stripes.npz"
     np.savez(data, x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te)
-    path = write_config(tmp_path, TINY_CONFIG, dataset=str(data), test_size=30, sizes=[48], label_modes=["correct"],
-                        model={"hidden": [16, 16, 16]}, study="stripes")
+    path = write_config(
+        tmp_path,
+        TINY_CONFIG,
+        dataset=str(data),
+        test_size=30,
+        sizes=[48],
+        label_modes=["correct"],
+        model={"hidden": [16, 16, 16]},
+        study="stripes",
+    )
     run_snakemake(tmp_path, "--cores", "2", configfile=path)
     m = every_measure_filled(tmp_path, "stripes")
     with np.load(tmp_path / m.checkpoint_file.iloc[0]) as f:
         assert f["W1"].shape == (32 * 32 * 3, 16) and f["W4"].shape == (16, 3)
     info = json.loads((tmp_path / "results/stripes/data/dataset.json").read_text())
     assert info["n_classes"] == 3 and info["image_shape"] == [32, 32, 3]
-
 
 
 def test_every_table_row_s_test_metrics_are_its_checkpoint_s_on_the_test_set(tiny_study):

@@ -18,6 +18,7 @@ sample: the mutants whose name hashes below ``sample`` (the same mutants every t
 a new mutant is in or out by its name alone). Its score estimates the module's score
 over all of its mutants; every sampled survivor is reported like any other.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,22 +39,64 @@ WORK = ROOT / "results" / "mutation"
 # start TensorFlow, and the TensorFlow modules (with the network they compute) against the
 # targeted tests of curvature, the network and training, and the fast tests of the numpy side.
 PHASES = {
-    "numpy": {"modules": ("arrays", "config", "data", "datasets", "flatness", "labels", "norms", "ranking",
-                          "registry", "resources", "runs", "study", "tables"),
-              "tests": ("test_arrays_and_config.py", "test_data.py", "test_labels.py", "test_measures.py",
-                        "test_network.py", "test_ranking.py", "test_tables_agree.py", "test_tables_and_runs.py",
-                        "test_edges.py"),
-              "pytest": ["-m", "not tensorflow"], "sample": 1.0},
-    "tensorflow": {"modules": ("curvature", "model", "training"),
-                   "tests": ("test_arrays_and_config.py", "test_data.py", "test_edges.py", "test_labels.py",
-                             "test_measures.py", "test_network.py", "test_ranking.py",
-                             "test_tables_agree.py", "test_tables_and_runs.py", "test_training.py"),
-                   "pytest": [], "sample": 0.15},
+    "numpy": {
+        "modules": (
+            "arrays",
+            "config",
+            "data",
+            "datasets",
+            "flatness",
+            "labels",
+            "norms",
+            "ranking",
+            "registry",
+            "resources",
+            "runs",
+            "study",
+            "tables",
+        ),
+        "tests": (
+            "test_arrays_and_config.py",
+            "test_data.py",
+            "test_labels.py",
+            "test_measures.py",
+            "test_network.py",
+            "test_ranking.py",
+            "test_tables_agree.py",
+            "test_tables_and_runs.py",
+            "test_edges.py",
+        ),
+        "pytest": ["-m", "not tensorflow"],
+        "sample": 1.0,
+    },
+    "tensorflow": {
+        "modules": ("curvature", "model", "training"),
+        "tests": (
+            "test_arrays_and_config.py",
+            "test_data.py",
+            "test_edges.py",
+            "test_labels.py",
+            "test_measures.py",
+            "test_network.py",
+            "test_ranking.py",
+            "test_tables_agree.py",
+            "test_tables_and_runs.py",
+            "test_training.py",
+        ),
+        "pytest": [],
+        "sample": 0.15,
+    },
 }
 # Human-readable text (error messages, log lines, notes) is not mutated: the tests pin what a
 # message must name (the key, the file), not every word of it.
-MESSAGE_LINES = [r"^\s*raise ", r"^\s*log\(", r"^\s*notes\.append\(", r"^\s*self\.log\(",
-                 r"^\s*(r|f|rf)?\"[^\"]*\"\)*,?\s*$", r"^\s*(r|f|rf)?'[^']*'\)*,?\s*$"]
+MESSAGE_LINES = [
+    r"^\s*raise ",
+    r"^\s*log\(",
+    r"^\s*notes\.append\(",
+    r"^\s*self\.log\(",
+    r"^\s*(r|f|rf)?\"[^\"]*\"\)*,?\s*$",
+    r"^\s*(r|f|rf)?'[^']*'\)*,?\s*$",
+]
 KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a failing test, an internal error, a timeout
 
 
@@ -78,7 +121,8 @@ def build_workspace(work: Path, modules, tests, pytest_args) -> None:
         f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', *pytest_args])}\n"
         "# TensorFlow is not fork-safe once started: fork the workers from a clean server\n"
         'process_isolation = "forkserver"\n'
-        "timeout_multiplier = 4.0\n")
+        "timeout_multiplier = 4.0\n"
+    )
 
 
 GENERATE = """
@@ -122,11 +166,13 @@ print(json.dumps({name: get_diff_for_mutant(name, path=find_mutant(name).path) f
 
 def diffs(work: Path, mutants: list[str]) -> dict[str, str]:
     """The changed lines of each mutant, from mutmut in one process (its config is read from ``work``)."""
-    proc = subprocess.run([sys.executable, "-c", DIFFS], cwd=work, input=json.dumps(mutants), capture_output=True,
-                          text=True, check=True)
-    return {name: "\n".join(line for line in text.splitlines() if line[:1] in "+-"
-                             and not line.startswith(("+++", "---")))
-            for name, text in json.loads(proc.stdout.splitlines()[-1]).items()}
+    proc = subprocess.run(
+        [sys.executable, "-c", DIFFS], cwd=work, input=json.dumps(mutants), capture_output=True, text=True, check=True
+    )
+    return {
+        name: "\n".join(line for line in text.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---")))
+        for name, text in json.loads(proc.stdout.splitlines()[-1]).items()
+    }
 
 
 def module_of(mutant: str) -> str:
@@ -154,7 +200,7 @@ def summarise(codes: dict[str, tuple[Path, int]], known: list[dict]) -> dict:
         if code not in KILLED:
             alive.setdefault(work, []).append(mutant)
     changes = {k: v for work, names in alive.items() for k, v in diffs(work, names).items()}
-    for mutant, (work, code) in sorted(codes.items()):
+    for mutant, (_work, code) in sorted(codes.items()):
         m = modules.setdefault(module_of(mutant), {"killed": 0, "survived": 0, "equivalent": 0})
         if code in KILLED:
             m["killed"] += 1
@@ -162,9 +208,16 @@ def summarise(codes: dict[str, tuple[Path, int]], known: list[dict]) -> dict:
         change = changes[mutant]
         reason = equivalent_reason(mutant, change, known)
         m["equivalent" if reason else "survived"] += 1
-        survivors.append({"mutant": mutant, "module": module_of(mutant), "function": function_of(mutant),
-                          "outcome": "no tests" if code in (5, 33) else "survived", "diff": change,
-                          "equivalent": reason})
+        survivors.append(
+            {
+                "mutant": mutant,
+                "module": module_of(mutant),
+                "function": function_of(mutant),
+                "outcome": "no tests" if code in (5, 33) else "survived",
+                "diff": change,
+                "equivalent": reason,
+            }
+        )
     for m in modules.values():
         tested = m["killed"] + m["survived"]
         m["score"] = round(m["killed"] / tested, 4) if tested else None
@@ -199,9 +252,11 @@ def main(argv=None):
             m = doc["modules"][module_of(mutant)]
             m["mutants"] = m.get("mutants", 0) + 1
             m["sample"] = PHASES[name]["sample"]
-    doc["meta"] = {"seconds": {k: int((WORK / k / "seconds").read_text()) for k in summarised},
-                   "phases": {k: PHASES[k] for k in summarised},
-                   "not_mutated": MESSAGE_LINES}
+    doc["meta"] = {
+        "seconds": {k: int((WORK / k / "seconds").read_text()) for k in summarised},
+        "phases": {k: PHASES[k] for k in summarised},
+        "not_mutated": MESSAGE_LINES,
+    }
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -211,13 +266,17 @@ def main(argv=None):
 def report(doc: dict, out: Path) -> None:
     print(f"{'module':12s} {'mutants':>7s} {'sample':>6s} {'killed':>7s} {'survived':>9s} {'equiv.':>7s} {'score':>6s}")
     for name, m in sorted(doc["modules"].items()):
-        print(f"{name:12s} {m['mutants']:7d} {m['sample']:6.0%} {m['killed']:7d} {m['survived']:9d} "
-              f"{m['equivalent']:7d} {m['score'] or 0:6.1%}")
+        print(
+            f"{name:12s} {m['mutants']:7d} {m['sample']:6.0%} {m['killed']:7d} {m['survived']:9d} "
+            f"{m['equivalent']:7d} {m['score'] or 0:6.1%}"
+        )
     t = doc["total"]
     print(f"{'total':12s} {'':7s} {'':6s} {t['killed']:7d} {t['survived']:9d} {t['equivalent']:7d} {t['score']:6.1%}")
     unexplained = [s for s in doc["survivors"] if not s["equivalent"]]
-    print(f"{len(unexplained)} survivors without a reason; {sum(doc['meta']['seconds'].values())} s of mutmut; "
-          f"written to {out}")
+    print(
+        f"{len(unexplained)} survivors without a reason; {sum(doc['meta']['seconds'].values())} s of mutmut; "
+        f"written to {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from snakemake.logging import logger
 from snakemake.sourcecache import LocalGitFile, LocalSourceFile, SourceFile
 from snakemake.utils import validate
 
+
 # --- the genstudy package ---------------------------------------------------------------
 # Read through Snakemake's source cache, so the workflow also runs as a module imported
 # from a git repository, where no file of it is on disk. Each rule's code is its script
@@ -254,18 +255,31 @@ def git_commit():
 
     here = os.path.dirname(PACKAGE_DIR)
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
 
 
 def all_outputs():
-    names = ("training", "measures", "rank_correlation", "granulated_kendall", "ranking_intervals",
-             "paired_differences", "robust_sign_error")
+    names = (
+        "training",
+        "measures",
+        "rank_correlation",
+        "granulated_kendall",
+        "ranking_intervals",
+        "paired_differences",
+        "robust_sign_error",
+    )
     tables = [f"{R}/tables/{t}.{ext}" for t in names for ext in ("csv", "html")]
     tables += [f"{R}/tables/robust_sign_error_environments.csv", f"{R}/findings.md"]
     data = [f"{R}/data/{f}" for f in ("pool.npz", "test.npz", "dataset.json")]

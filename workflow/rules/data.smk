@@ -6,18 +6,18 @@ rule prepare_data:
         pool=f"{R}/data/pool.npz",
         test=f"{R}/data/test.npz",
         info=f"{R}/data/dataset.json",
+    log:
+        f"{R}/logs/prepare_data.log",
+    benchmark:
+        f"{R}/benchmarks/prepare_data.tsv"
+    localrule: True
+    conda:
+        ENV
     params:
         dataset=config["dataset"],
         test_size=config["test_size"],
         seed=config["data_seed"],
         code=code_version("prepare_data.py"),
-    localrule: True
-    log:
-        f"{R}/logs/prepare_data.log",
-    benchmark:
-        f"{R}/benchmarks/prepare_data.tsv"
-    conda:
-        ENV
     script:
         "../scripts/prepare_data.py"
 
@@ -29,13 +29,13 @@ rule make_subset:
         info=f"{R}/data/dataset.json",
     output:
         SUBSET,
-    params:
-        code=code_version("make_subset.py"),
-    localrule: True
     log:
         f"{R}/logs/make_subset/{{label_mode}}/seed{{seed}}/n{{size}}.log",
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        code=code_version("make_subset.py"),
     script:
         "../scripts/make_subset.py"
 
@@ -45,12 +45,12 @@ rule init_weights:
         info=f"{R}/data/dataset.json",
     output:
         INIT,
-    params:
-        code=code_version("init_weights.py"),
-    localrule: True
     log:
         f"{R}/logs/init_weights/h{{hidden}}/seed{{seed}}.log",
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        code=code_version("init_weights.py"),
     script:
         "../scripts/init_weights.py"

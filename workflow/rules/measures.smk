@@ -10,23 +10,20 @@ rule measures:
         test=f"{R}/data/test.npz",
     output:
         **{c: expand(f"{MEASURED}/{c}.json", size=SIZES, allow_missing=True) for c in CHECKPOINTS},
-        **{
-            f"{c}_density": expand(f"{MEASURED}/{c}_density.npz", size=SIZES, allow_missing=True)
-            for c in CHECKPOINTS
-        },
-    params:
-        settings=config["measures"],
-        sizes=SIZES,
-        code=code_version("measures.py"),
-    threads: 1
-    resources:
-        mem_mb=job_resource("measures", "mem_mb"),
-        runtime=job_resource("measures", "runtime"),
+        **{f"{c}_density": expand(f"{MEASURED}/{c}_density.npz", size=SIZES, allow_missing=True) for c in CHECKPOINTS},
     log:
         f"{R}/logs/measures/{AXES}/seed{{seed}}.log",
     benchmark:
         f"{R}/benchmarks/measures/{AXES}/seed{{seed}}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=job_resource("measures", "mem_mb"),
+        runtime=job_resource("measures", "runtime"),
+    params:
+        settings=config["measures"],
+        sizes=SIZES,
+        code=code_version("measures.py"),
     script:
         "../scripts/measures.py"

@@ -11,6 +11,11 @@ rule plot_training_label_modes:
             subcategory="label modes compared",
             labels={"figure": "label modes at {checkpoint}"},
         ),
+    log:
+        f"{R}/logs/plot_training/{{checkpoint}}.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         select="checkpoint",
         series="label_mode",
@@ -18,11 +23,6 @@ rule plot_training_label_modes:
         axes=varying_axes(config),
         target=config["train"]["target_loss"],
         code=code_version("plot_training.py"),
-    localrule: True
-    log:
-        f"{R}/logs/plot_training/{{checkpoint}}.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/plot_training.py"
 
@@ -39,6 +39,11 @@ rule plot_training_checkpoints:
             subcategory="checkpoints compared",
             labels={"figure": "{label_mode} labels: every checkpoint"},
         ),
+    log:
+        f"{R}/logs/plot_training/{{label_mode}}.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         select="label_mode",
         series="checkpoint",
@@ -46,11 +51,6 @@ rule plot_training_checkpoints:
         axes=varying_axes(config),
         target=config["train"]["target_loss"],
         code=code_version("plot_training.py"),
-    localrule: True
-    log:
-        f"{R}/logs/plot_training/{{label_mode}}.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/plot_training.py"
 
@@ -65,25 +65,23 @@ rule plot_measures:
             category="2. Complexity measures",
             labels={"family": "{family}"},
         ),
+    log:
+        f"{R}/logs/plot_measures/{{family}}.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         label_modes=LABEL_MODES,
         axes=varying_axes(config),
         target=config["train"]["target_loss"],
         code=code_version("plot_measures.py"),
-    localrule: True
-    log:
-        f"{R}/logs/plot_measures/{{family}}.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/plot_measures.py"
 
 
 rule plot_hessian_density:
     input:
-        lambda w: [
-            f"{MEASURED}/loss0_density.npz".format(**r.wildcards) for r in RUNS if r.size == max(SIZES)
-        ],
+        lambda w: [f"{MEASURED}/loss0_density.npz".format(**r.wildcards) for r in RUNS if r.size == max(SIZES)],
     output:
         report(
             f"{R}/figures/hessian_density.png",
@@ -91,15 +89,15 @@ rule plot_hessian_density:
             category="2. Complexity measures",
             labels={"family": "Hessian spectrum"},
         ),
+    log:
+        f"{R}/logs/plot_hessian_density.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         runs=[r.wildcards for r in RUNS if r.size == max(SIZES)],
         size=max(SIZES),
         code=code_version("plot_hessian_density.py"),
-    localrule: True
-    log:
-        f"{R}/logs/plot_hessian_density.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/plot_hessian_density.py"
 
@@ -115,13 +113,13 @@ rule plot_ranking:
             category="3. Which measure tracks generalization",
             labels={"figure": "τ, ψ and CMI of every measure"},
         ),
-    params:
-        code=code_version("plot_ranking.py"),
-    localrule: True
     log:
         f"{R}/logs/plot_ranking.log",
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        code=code_version("plot_ranking.py"),
     script:
         "../scripts/plot_ranking.py"
 
@@ -138,15 +136,15 @@ rule plot_against_axis:
             subcategory="against the study's axes",
             labels={"figure": "test error and measures against {axis}"},
         ),
+    log:
+        f"{R}/logs/plot_against_axis/{{axis}}.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         axes=varying_axes(config),
         target=config["train"]["target_loss"],
         code=code_version("plot_against_axis.py"),
-    localrule: True
-    log:
-        f"{R}/logs/plot_against_axis/{{axis}}.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/plot_against_axis.py"
 
@@ -163,14 +161,14 @@ rule plot_original_comparison:
             subcategory="the original experiment",
             labels={"figure": "published arrays vs carry_optimizer vs independent"},
         ),
+    log:
+        f"{R}/logs/plot_original_comparison.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         target=config["train"]["target_loss"],
         code=code_version("plot_original_comparison.py"),
-    localrule: True
-    log:
-        f"{R}/logs/plot_original_comparison.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/plot_original_comparison.py"
 
@@ -185,12 +183,12 @@ rule plot_sign_error:
             category="3. Which measure tracks generalization",
             labels={"figure": "distribution of the sign error over environments"},
         ),
-    params:
-        code=code_version("plot_sign_error.py"),
-    localrule: True
     log:
         f"{R}/logs/plot_sign_error.log",
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        code=code_version("plot_sign_error.py"),
     script:
         "../scripts/plot_sign_error.py"

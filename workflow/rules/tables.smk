@@ -13,13 +13,13 @@ rule training_table:
             category="4. Tables",
             labels={"table": "training runs"},
         ),
-    params:
-        code=code_version("training_table.py"),
-    localrule: True
     log:
         f"{R}/logs/training_table.log",
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        code=code_version("training_table.py"),
     script:
         "../scripts/training_table.py"
 
@@ -36,13 +36,13 @@ rule measures_table:
             category="4. Tables",
             labels={"table": "complexity measures"},
         ),
-    params:
-        code=code_version("measures_table.py"),
-    localrule: True
     log:
         f"{R}/logs/measures_table.log",
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        code=code_version("measures_table.py"),
     script:
         "../scripts/measures_table.py"
 
@@ -65,14 +65,14 @@ rule ranking:
             category="4. Tables",
             labels={"table": "granulated Kendall ψ, Ψ and CMI"},
         ),
+    log:
+        f"{R}/logs/ranking.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         axes=varying_axes(config),
         code=code_version("ranking.py"),
-    localrule: True
-    log:
-        f"{R}/logs/ranking.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/ranking.py"
 
@@ -95,17 +95,17 @@ rule ranking_intervals:
             category="4. Tables",
             labels={"table": "measure minus baseline, with intervals"},
         ),
-    params:
-        axes=varying_axes(config),
-        settings=config["ranking"],
-        code=code_version("ranking_intervals.py"),
-    localrule: True
     log:
         f"{R}/logs/ranking_intervals.log",
     benchmark:
         f"{R}/benchmarks/ranking_intervals.tsv"
+    localrule: True
     conda:
         LIGHT_ENV
+    params:
+        axes=varying_axes(config),
+        settings=config["ranking"],
+        code=code_version("ranking_intervals.py"),
     script:
         "../scripts/ranking_intervals.py"
 
@@ -122,15 +122,15 @@ rule robust_sign_error:
             category="4. Tables",
             labels={"table": "robust sign error over environments"},
         ),
+    log:
+        f"{R}/logs/robust_sign_error.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         axes=varying_axes(config),
         test_size=config["test_size"],
         code=code_version("robust_sign_error.py"),
-    localrule: True
-    log:
-        f"{R}/logs/robust_sign_error.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/robust_sign_error.py"
 
@@ -143,15 +143,15 @@ rule findings:
         measures=f"{R}/tables/measures.csv",
     output:
         f"{R}/findings.md",
+    log:
+        f"{R}/logs/findings.log",
+    localrule: True
+    conda:
+        LIGHT_ENV
     params:
         study=STUDY,
         config=config,
         commit=git_commit(),
         code=code_version("findings.py"),
-    localrule: True
-    log:
-        f"{R}/logs/findings.log",
-    conda:
-        LIGHT_ENV
     script:
         "../scripts/findings.py"

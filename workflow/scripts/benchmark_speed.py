@@ -15,6 +15,7 @@ and the ratios speedup_vs_keras_fit, overhead_vs_floor (and vs the pruned floor)
 hvp_over_grad. The workflow's epoch also evaluates the test set, which neither floor does.
 Benchmarks are not tests: nothing here fails on a slow machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,11 +31,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from genstudy.curvature import TrainingLoss  # noqa: E402
-from genstudy.data import nested_subsets, prepare_pool_and_test  # noqa: E402
-from genstudy.model import flatten, glorot_uniform_init, ordered, tf_cross_entropy, tf_logits  # noqa: E402
-from genstudy.runtime import configure_tensorflow  # noqa: E402
-from genstudy.training import TrainSettings, _Run  # noqa: E402
+from genstudy.curvature import TrainingLoss
+from genstudy.data import nested_subsets, prepare_pool_and_test
+from genstudy.model import flatten, glorot_uniform_init, ordered, tf_cross_entropy, tf_logits
+from genstudy.runtime import configure_tensorflow
+from genstudy.training import TrainSettings, _Run
 
 
 def median_time(fn, reps: int) -> float:
@@ -50,12 +51,14 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((784,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.set_weights(ordered(params0))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     y1h, yt1h = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
@@ -66,8 +69,9 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
             # the original reads the kernels every epoch for its L2 measure
             norms.append(float(sum((w**2).sum() for w in self.model.get_weights()[::2])))
 
-    fit = lambda: model.fit(x, y1h, batch_size=128, epochs=epochs, verbose=0, validation_data=(xt, yt1h),  # noqa: E731
-                            callbacks=[NormCallback()])
+    fit = lambda: model.fit(
+        x, y1h, batch_size=128, epochs=epochs, verbose=0, validation_data=(xt, yt1h), callbacks=[NormCallback()]
+    )
     fit()  # warm-up: builds and traces
     return 1000 * median_time(fit, reps) / epochs
 
@@ -138,16 +142,17 @@ def measures_s(params0, x, y, x_test, y_test, reps: int) -> dict:
 
     def run():
         times = []
-        checkpoint_measures(trained, params0, x, y, x_test, MeasureSettings(), loss=loss,
-                            log=lambda m: times.append(m))
+        checkpoint_measures(trained, params0, x, y, x_test, MeasureSettings(), loss=loss, log=lambda m: times.append(m))
         for line in times:
             name, seconds = line.strip().split(": ")
             groups.setdefault(name, []).append(float(seconds.rstrip(" s")))
 
     run()
     total = median_time(run, reps)
-    return {"measures_s_per_checkpoint": total,
-            **{f"measures_{k}_s": statistics.median(v[1:]) for k, v in groups.items() if k in GROUPS}}
+    return {
+        "measures_s_per_checkpoint": total,
+        **{f"measures_{k}_s": statistics.median(v[1:]) for k, v in groups.items() if k in GROUPS},
+    }
 
 
 def by_size(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
@@ -176,23 +181,28 @@ def by_n(tf, args, x_pool, y_pool, x_test, y_test, params0) -> dict:
     for n, sub in nested_subsets(x_pool, y_pool, "correct", 0, args.scaling_sizes, 10):
         scaling[str(n)] = workflow_ms(tf, params0, sub["x"], sub["y"], x_test, y_test, 20, 3)
     slope, intercept = np.polyfit(np.array([int(k) for k in scaling], float), np.array(list(scaling.values())), 1)
-    return {"workflow_ms_per_epoch": scaling,
-            "linear_fit": {"ms_per_epoch_intercept": float(intercept), "ms_per_epoch_per_example": float(slope)}}
+    return {
+        "workflow_ms_per_epoch": scaling,
+        "linear_fit": {"ms_per_epoch_intercept": float(intercept), "ms_per_epoch_per_example": float(slope)},
+    }
 
 
 def by_width(tf, args, x_pool, y_pool, x_test, y_test) -> dict:
     """ms/epoch of the workflow and of the pruned compute floor against the hidden width
     (two hidden layers), side by side at one n; the presets' costs come from it."""
-    (n, sub), = nested_subsets(x_pool, y_pool, "correct", 0, [args.width_size], 10)
+    ((n, sub),) = nested_subsets(x_pool, y_pool, "correct", 0, [args.width_size], 10)
     out = {}
     for width in args.widths:
         params0 = glorot_uniform_init([784, width, width, 10], 0)
         epochs = max(5, min(args.epochs, 20_000 // width))
         wf = workflow_ms(tf, params0, sub["x"], sub["y"], x_test, y_test, epochs, 3)
         floor = floor_ms(tf, params0, sub["x"], sub["y"], epochs, 3, True)
-        out[str(width)] = {"n_params": 784 * width + width * width + 10 * width + 2 * width + 10,
-                           "workflow_ms_per_epoch": wf, "floor_pruned_ms_per_epoch": floor,
-                           "overhead_vs_pruned_floor": wf / floor}
+        out[str(width)] = {
+            "n_params": 784 * width + width * width + 10 * width + 2 * width + 10,
+            "workflow_ms_per_epoch": wf,
+            "floor_pruned_ms_per_epoch": floor,
+            "overhead_vs_pruned_floor": wf / floor,
+        }
     return {"size": n, "results": out}
 
 
@@ -203,10 +213,20 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--scaling-sizes", type=int, nargs="*", default=[128, 256, 512, 1024, 2048, 4000],
-                    help="sizes at which to time the workflow's epoch for the cost model (empty: skip)")
-    ap.add_argument("--widths", type=int, nargs="*", default=[8, 16, 32, 64, 128, 256, 512, 1024],
-                    help="hidden widths (two layers) at which to time an epoch (empty: skip)")
+    ap.add_argument(
+        "--scaling-sizes",
+        type=int,
+        nargs="*",
+        default=[128, 256, 512, 1024, 2048, 4000],
+        help="sizes at which to time the workflow's epoch for the cost model (empty: skip)",
+    )
+    ap.add_argument(
+        "--widths",
+        type=int,
+        nargs="*",
+        default=[8, 16, 32, 64, 128, 256, 512, 1024],
+        help="hidden widths (two layers) at which to time an epoch (empty: skip)",
+    )
     ap.add_argument("--width-size", type=int, default=512, help="n for the widths")
     args = ap.parse_args(argv)
     tf = configure_tensorflow(args.threads)
@@ -218,10 +238,16 @@ def main(argv=None):
         doc["scaling"] = by_n(tf, args, *data, params0)
     if args.widths:
         doc["widths"] = by_width(tf, args, *data)
-    doc["meta"] = {"epochs_per_repetition": args.epochs, "repetitions": args.reps, "threads": args.threads,
-                   "tensorflow": tf.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
-                   "note": "medians; workflow = compiled chunk of epochs incl. exact train+test evaluation; "
-                           "floors exclude the test-set evaluation; grad/hvp in float64 on the whole subset"}
+    doc["meta"] = {
+        "epochs_per_repetition": args.epochs,
+        "repetitions": args.reps,
+        "threads": args.threads,
+        "tensorflow": tf.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "note": "medians; workflow = compiled chunk of epochs incl. exact train+test evaluation; "
+        "floors exclude the test-set evaluation; grad/hvp in float64 on the whole subset",
+    }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n")
@@ -236,14 +262,20 @@ def report(doc: dict) -> None:
         print(f"{c:28s}" + "".join(f"{results[k][c]:12.3f}" for k in results))
     if "scaling" in doc:
         fit = doc["scaling"]["linear_fit"]
-        print("workflow ms/epoch by n: " + ", ".join(f"{k}: {v:.2f}" for k, v in
-                                                     doc["scaling"]["workflow_ms_per_epoch"].items()))
-        print(f"linear fit: {fit['ms_per_epoch_intercept']:.3f} ms + {1000 * fit['ms_per_epoch_per_example']:.3f} µs × n")
+        print(
+            "workflow ms/epoch by n: "
+            + ", ".join(f"{k}: {v:.2f}" for k, v in doc["scaling"]["workflow_ms_per_epoch"].items())
+        )
+        print(
+            f"linear fit: {fit['ms_per_epoch_intercept']:.3f} ms + {1000 * fit['ms_per_epoch_per_example']:.3f} µs × n"
+        )
     if "widths" in doc:
         print(f"by width at n = {doc['widths']['size']}: width, params, workflow ms/epoch, pruned floor, ratio")
         for w, r in doc["widths"]["results"].items():
-            print(f"  {w:>5s} {r['n_params']:>9d} {r['workflow_ms_per_epoch']:9.2f} {r['floor_pruned_ms_per_epoch']:9.2f}"
-                  f" {r['overhead_vs_pruned_floor']:6.2f}")
+            print(
+                f"  {w:>5s} {r['n_params']:>9d} {r['workflow_ms_per_epoch']:9.2f} {r['floor_pruned_ms_per_epoch']:9.2f}"
+                f" {r['overhead_vs_pruned_floor']:6.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 Snakemake's own message for a broken --configfile names neither the file nor the line;
 `make run/dryrun/report CONFIG=...` call this first. Exit status 1 with the reason.
 """
+
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from genstudy.config import ConfigError, read_config_file  # noqa: E402
+from genstudy.config import ConfigError, read_config_file
 
 if __name__ == "__main__":
     try:

@@ -7,5 +7,7 @@ w = snakemake.wildcards
 pool = load_npz(snakemake.input.pool, ["x", "y"])
 n_classes = load_json(snakemake.input.info, ["n_classes"])["n_classes"]
 drawn = subset(pool["x"], pool["y"], w.label_mode, int(w.seed), int(w.size), n_classes)
-log(f"{w.label_mode} seed {w.seed} n {w.size}: labels agree with the truth on {(drawn['y'] == drawn['y_true']).mean():.3f}")
+log(
+    f"{w.label_mode} seed {w.seed} n {w.size}: labels agree with the truth on {(drawn['y'] == drawn['y_true']).mean():.3f}"
+)
 save_npz(snakemake.output[0], **drawn)

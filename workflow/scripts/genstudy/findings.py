@@ -4,6 +4,7 @@ A measure is called the winner of a criterion only when the seed-bootstrap inter
 its difference to every other measure lies above 0; a measure beats a baseline only when
 the interval of that difference does. Everything else is reported as unresolved.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,27 +33,40 @@ def winner_line(intervals: pd.DataFrame, differences: pd.DataFrame, scope: str, 
     if rows.empty:
         return f"- {criterion} ({form}): no measure has a value"
     top = rows.sort_values("value", ascending=False).iloc[0]
-    vs = differences[(differences.scope == scope) & (differences.criterion == criterion) & (differences.form == form)
-                     & (differences.baseline == f"top: {top.measure}")]
+    vs = differences[
+        (differences.scope == scope)
+        & (differences.criterion == criterion)
+        & (differences.form == form)
+        & (differences.baseline == f"top: {top.measure}")
+    ]
     resolved = (vs.verdict == "baseline better").all() and len(vs) > 0
     close = vs[vs.verdict != "baseline better"].sort_values("difference", ascending=False).measure.tolist()
     if resolved:
         return f"- {criterion} ({form}): **winner `{top.measure}`** {interval(top)}, ahead of every other column"
-    return (f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval(top)}, but "
-            f"{len(close)} other column(s) are within its interval of differences (e.g. "
-            + ", ".join(f"`{m}`" for m in close[:4]) + ")")
+    return (
+        f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval(top)}, but "
+        f"{len(close)} other column(s) are within its interval of differences (e.g. "
+        + ", ".join(f"`{m}`" for m in close[:4])
+        + ")"
+    )
 
 
 def baseline_lines(differences: pd.DataFrame, scope: str, criterion: str) -> list[str]:
     """Measures whose difference to every baseline (same form) is resolved above 0."""
-    d = differences[(differences.scope == scope) & (differences.criterion == criterion)
-                    & differences.baseline.str.startswith("baseline_") & ~differences.measure.str.startswith("baseline_")]
+    d = differences[
+        (differences.scope == scope)
+        & (differences.criterion == criterion)
+        & differences.baseline.str.startswith("baseline_")
+        & ~differences.measure.str.startswith("baseline_")
+    ]
     out = []
     for form, g in d.groupby("form", sort=False):
         beat = g.groupby("measure").verdict.apply(lambda v: (v == "measure better").all())
         names = beat[beat].index.tolist()
-        out.append(f"- {criterion} ({form}): {len(names)} of {len(beat)} measures beat every baseline"
-                   + (": " + ", ".join(f"`{m}`" for m in names) if names else " (none resolved)"))
+        out.append(
+            f"- {criterion} ({form}): {len(names)} of {len(beat)} measures beat every baseline"
+            + (": " + ", ".join(f"`{m}`" for m in names) if names else " (none resolved)")
+        )
     return out
 
 
@@ -63,9 +77,11 @@ def sign_error_lines(sign_error: pd.DataFrame, checkpoint: str, shown: int = 5) 
     s = s[~s.measure.str.startswith("baseline_")]
     if s.empty:
         return ["- no environment resolved"]
-    lines = [f"- `{r.measure}`: worst {r.worst:.2f}, mean {r['mean']:.2f}, 10th–90th percentile "
-             f"{r.p10:.2f}–{r.p90:.2f} ({r.resolved} of {r.environments} environments resolved)"
-             for _, r in s.head(shown).iterrows()]
+    lines = [
+        f"- `{r.measure}`: worst {r.worst:.2f}, mean {r['mean']:.2f}, 10th–90th percentile "
+        f"{r.p10:.2f}–{r.p90:.2f} ({r.resolved} of {r.environments} environments resolved)"
+        for _, r in s.head(shown).iterrows()
+    ]
     for _, r in baselines.iterrows():
         lines.append(f"- baseline `{r.measure}`: worst {r.worst:.2f}, mean {r['mean']:.2f}")
     return lines
@@ -78,35 +94,56 @@ def margin_line(measures: pd.DataFrame, checkpoint: str) -> str:
     return f"- margin γ at {checkpoint}: {m.min():.3g} to {m.max():.3g} over {len(m)} runs (max/min {m.max() / m.min():.2f})"
 
 
-def findings_markdown(intervals: pd.DataFrame, differences: pd.DataFrame, sign_error: pd.DataFrame,
-                      measures: pd.DataFrame, study: str, config: dict, commit: str) -> str:
+def findings_markdown(
+    intervals: pd.DataFrame,
+    differences: pd.DataFrame,
+    sign_error: pd.DataFrame,
+    measures: pd.DataFrame,
+    study: str,
+    config: dict,
+    commit: str,
+) -> str:
     seeds = int(intervals.n_seeds.max()) if len(intervals) else 0
     draws = int(intervals.draws.max()) if len(intervals) else 0
     conf = config.get("ranking", {}).get("confidence", 0.95)
     checkpoints = list(dict.fromkeys(measures.checkpoint))
-    out = [f"# Findings of the study `{study}`", "",
-           f"Generated from `results/{study}/tables/` by the `findings` rule (`make findings`); do not edit. "
-           f"Commit `{commit}`, config sha256 `{config_hash(config)}`.", "",
-           f"{len(measures)} checkpoints of {measures.groupby(['label_mode', 'size', 'seed']).ngroups} runs; "
-           f"{seeds} seeds; intervals: {conf:.0%}, over {draws} seed-bootstrap draws (estimate ± Student t × "
-           "bootstrap s.e.). A winner or a win over a baseline is stated only when its interval excludes 0.", ""]
+    out = [
+        f"# Findings of the study `{study}`",
+        "",
+        f"Generated from `results/{study}/tables/` by the `findings` rule (`make findings`); do not edit. "
+        f"Commit `{commit}`, config sha256 `{config_hash(config)}`.",
+        "",
+        f"{len(measures)} checkpoints of {measures.groupby(['label_mode', 'size', 'seed']).ngroups} runs; "
+        f"{seeds} seeds; intervals: {conf:.0%}, over {draws} seed-bootstrap draws (estimate ± Student t × "
+        "bootstrap s.e.). A winner or a win over a baseline is stated only when its interval excludes 0.",
+        "",
+    ]
     for ckpt in checkpoints:
         scope = f"checkpoint={ckpt}"
         out += [f"## At {ckpt}", "", "Which measure ranks the runs as their test error does:", ""]
         out += [winner_line(intervals, differences, scope, c, f) for c in HEADLINE for f in ("raw", "adjusted")]
         out += ["", "Against the baselines (label noise, 1/m, optimiser updates):", ""]
         out += [line for c in HEADLINE for line in baseline_lines(differences, scope, c)]
-        out += ["", "Robust sign error over environments (Dziugaite et al. 2020), raw forms, the 5 measures with the "
-                "lowest worst case (then mean); measures constant over the runs are left out:",
-                ""]
+        out += [
+            "",
+            "Robust sign error over environments (Dziugaite et al. 2020), raw forms, the 5 measures with the "
+            "lowest worst case (then mean); measures constant over the runs are left out:",
+            "",
+        ]
         out += sign_error_lines(sign_error, ckpt)
         out += ["", margin_line(measures, ckpt), ""]
     spread = {c: margin_spread(measures, c) for c in checkpoints}
-    if "loss0" in spread and np.isfinite(spread["loss0"]) and spread["loss0"] < min(
-            [v for c, v in spread.items() if c != "loss0" and np.isfinite(v)] or [np.inf]):
-        out += [f"The margin varies least at loss0 (max/min {spread['loss0']:.2f}): the stopping rule pins it, since "
-                "every run stops at the same training loss; margin-normalised measures carry more information at "
-                "the other checkpoints.", ""]
+    if (
+        "loss0" in spread
+        and np.isfinite(spread["loss0"])
+        and spread["loss0"] < min([v for c, v in spread.items() if c != "loss0" and np.isfinite(v)] or [np.inf])
+    ):
+        out += [
+            f"The margin varies least at loss0 (max/min {spread['loss0']:.2f}): the stopping rule pins it, since "
+            "every run stops at the same training loss; margin-normalised measures carry more information at "
+            "the other checkpoints.",
+            "",
+        ]
     return "\n".join(out)
 
 

@@ -4,6 +4,7 @@ Both measures search the noise scale at which perturbing every parameter costs a
 given drop of training accuracy; they differ only in the noise's standard deviation,
 declared in ``NOISE``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,18 @@ def perturb(params: dict, std, sigma: float, epsilon: float, rng: np.random.Gene
     return out
 
 
-def pacbayes_sigma(params: dict, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
-                   target_drop: float, draws: int, halvings: int, epsilon: float, noise: str) -> float:
+def pacbayes_sigma(
+    params: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    target_drop: float,
+    draws: int,
+    halvings: int,
+    epsilon: float,
+    noise: str,
+) -> float:
     """σ of the PAC-Bayes flatness measures (Jiang et al. 2019, §C).
 
     Binary search on [0, SIGMA_UPPER] for the σ at which perturbing every parameter with

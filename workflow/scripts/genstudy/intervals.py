@@ -22,6 +22,7 @@ one seed there is nothing to resample and the interval is left empty. The paired
 draw by draw (the same seeds for both), so it accounts for their correlation; an
 interval that excludes 0 is a resolved difference, any other is reported unresolved.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -30,13 +31,21 @@ import math
 import numpy as np
 import pandas as pd
 
-from .ranking import (minimum_over_sets, normalised_cmi_from_counts, oriented, pair_sign_counts, psi_per_seed,
-                      ranked_columns, scopes, test_error, trusted)
+from .ranking import (
+    minimum_over_sets,
+    normalised_cmi_from_counts,
+    oriented,
+    pair_sign_counts,
+    psi_per_seed,
+    ranked_columns,
+    scopes,
+    test_error,
+    trusted,
+)
 from .registry import entry
 
 INTERVAL_COLUMNS = ["measure", "form", "scope", "criterion", "value", "ci_low", "ci_high", "n_seeds", "draws"]
-DIFFERENCE_COLUMNS = ["measure", "form", "baseline", "scope", "criterion", "difference", "ci_low", "ci_high",
-                      "verdict"]
+DIFFERENCE_COLUMNS = ["measure", "form", "baseline", "scope", "criterion", "difference", "ci_low", "ci_high", "verdict"]
 
 
 def seed_draws(n_seeds: int, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -92,8 +101,9 @@ def cmi_draws(sub: pd.DataFrame, values, errors, axes: list[str], seeds: list, c
     blocks, pairs = pair_sign_counts(sub, values, errors, axes, seeds)
     if not pairs:
         return np.full(len(counts), np.nan)
-    return minimum_over_sets([normalised_cmi_from_counts(np.einsum("bs,bt,stkmg->bkmg", counts, counts, b))
-                              for b in blocks])
+    return minimum_over_sets(
+        [normalised_cmi_from_counts(np.einsum("bs,bt,stkmg->bkmg", counts, counts, b)) for b in blocks]
+    )
 
 
 def criterion_draws(table: pd.DataFrame, column: str, axes: list[str], counts: np.ndarray, seeds: list) -> dict:
@@ -173,8 +183,19 @@ def ranking_intervals(table: pd.DataFrame, axes: list[str], draws: int, confiden
     for col, measure, form in columns:
         for (scope, criterion), d in results[col].items():
             low, high = bootstrap_interval(d, confidence, len(seeds), CRITERION_BOUNDS.get(criterion, (-1.0, 1.0)))
-            rows.append(dict(measure=measure, form=form, scope=scope, criterion=criterion, value=d[0], ci_low=low,
-                             ci_high=high, n_seeds=len(seeds), draws=len(d) - 1))
+            rows.append(
+                dict(
+                    measure=measure,
+                    form=form,
+                    scope=scope,
+                    criterion=criterion,
+                    value=d[0],
+                    ci_low=low,
+                    ci_high=high,
+                    n_seeds=len(seeds),
+                    draws=len(d) - 1,
+                )
+            )
     baselines = [(c, m, f) for c, m, f in columns if entry(c).kind == "baseline"]
     for (col, measure, form), (bcol, baseline, bform) in itertools.product(columns, baselines):
         if bform != form or col == bcol:
@@ -182,8 +203,19 @@ def ranking_intervals(table: pd.DataFrame, axes: list[str], draws: int, confiden
         for key, d in results[col].items():
             delta = d - results[bcol][key]
             low, high = bootstrap_interval(delta, confidence, len(seeds))
-            diffs.append(dict(measure=measure, form=form, baseline=baseline, scope=key[0], criterion=key[1],
-                              difference=delta[0], ci_low=low, ci_high=high, verdict=verdict(low, high)))
+            diffs.append(
+                dict(
+                    measure=measure,
+                    form=form,
+                    baseline=baseline,
+                    scope=key[0],
+                    criterion=key[1],
+                    difference=delta[0],
+                    ci_low=low,
+                    ci_high=high,
+                    verdict=verdict(low, high),
+                )
+            )
     diffs += differences_to_the_top(results, columns, confidence, len(seeds))
     return pd.DataFrame(rows, columns=INTERVAL_COLUMNS), pd.DataFrame(diffs, columns=DIFFERENCE_COLUMNS)
 
@@ -196,8 +228,11 @@ def differences_to_the_top(results: dict, columns: list, confidence: float, n_se
     for form in dict.fromkeys(f for _, _, f in columns):
         cols = [(c, m) for c, m, f in columns if f == form]
         for key in results[cols[0][0]] if cols else []:
-            candidates = [(results[c][key][0], c, m) for c, m in cols
-                          if entry(c).kind == "complexity" and np.isfinite(results[c][key][0])]
+            candidates = [
+                (results[c][key][0], c, m)
+                for c, m in cols
+                if entry(c).kind == "complexity" and np.isfinite(results[c][key][0])
+            ]
             if not candidates:
                 continue
             _, top, top_name = max(candidates)
@@ -206,6 +241,17 @@ def differences_to_the_top(results: dict, columns: list, confidence: float, n_se
                     continue
                 delta = results[c][key] - results[top][key]
                 low, high = bootstrap_interval(delta, confidence, n_seeds)
-                out.append(dict(measure=m, form=form, baseline=f"top: {top_name}", scope=key[0], criterion=key[1],
-                                difference=delta[0], ci_low=low, ci_high=high, verdict=verdict(low, high)))
+                out.append(
+                    dict(
+                        measure=m,
+                        form=form,
+                        baseline=f"top: {top_name}",
+                        scope=key[0],
+                        criterion=key[1],
+                        difference=delta[0],
+                        ci_low=low,
+                        ci_high=high,
+                        verdict=verdict(low, high),
+                    )
+                )
     return out

@@ -8,11 +8,12 @@ and the parser are all built from ``LABEL_MODE_REGEX`` (a test checks the schema
 Draws use only methods of the arrays and the generator they are given, so this
 module imports no numpy and the Snakefile can import it at parse time.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 def _correct(y_true, rng, n_classes, match):

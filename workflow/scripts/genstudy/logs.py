@@ -1,4 +1,5 @@
 """Send a rule's stdout and stderr (Python and C++ alike) to its log file."""
+
 from __future__ import annotations
 
 import os

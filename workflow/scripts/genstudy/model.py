@@ -6,6 +6,7 @@ module holds the numpy and the TensorFlow forward pass and loss, the flat parame
 vector, and the exact compaction of idle inputs; nothing else knows the layer count.
 TensorFlow is imported only by the functions that need it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -156,7 +157,7 @@ class InputCompaction:
     n_inputs: int
 
     @classmethod
-    def from_inputs(cls, x: np.ndarray, keep: np.ndarray | None = None) -> "InputCompaction":
+    def from_inputs(cls, x: np.ndarray, keep: np.ndarray | None = None) -> InputCompaction:
         used = np.any(np.asarray(x) != 0, axis=0)
         if keep is not None:
             used = used | np.asarray(keep, bool)

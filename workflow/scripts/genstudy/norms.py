@@ -6,6 +6,7 @@ Neyshabur, Bhojanapalli, McAllester & Srebro 2017, "Exploring generalization in 
 learning" (arXiv 1706.08947), Table/Section 2; γ is a low percentile of the training
 margins (5th there; Jiang et al. 2019, arXiv 1912.02178, use the 10th).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -83,8 +84,9 @@ def l1_path_over_margin(params: dict, gamma: float) -> float:
 
 def distance_to_init(params: dict, params0: dict) -> float:
     """‖w − w0‖_2 over all parameters, weights and biases."""
-    return float(np.sqrt(sum(np.sum((np.asarray(params[k], np.float64) - params0[k]) ** 2)
-                             for k in params0 if k in params)))
+    return float(
+        np.sqrt(sum(np.sum((np.asarray(params[k], np.float64) - params0[k]) ** 2) for k in params0 if k in params))
+    )
 
 
 # --- Jiang et al. 2019 (arXiv 1912.02178, Appendix C): norm measures without the 4^d or
@@ -125,7 +127,9 @@ def fro_over_spec(params: dict) -> float:
 def spec_init(params: dict, params0: dict) -> float:
     """Bartlett et al. 2017 (arXiv 1706.08498) as Jiang et al. eq. 32 compute it, without the margin:
     ∏_i ‖W_i‖_2² · Σ_j ‖W_j − W_j⁰‖_F² / ‖W_j‖_2²."""
-    ratio = sum(float(np.sum(D**2)) / s**2 for D, s in zip(_kernel_differences(params, params0), spectral_norms(params)))
+    ratio = sum(
+        float(np.sum(D**2)) / s**2 for D, s in zip(_kernel_differences(params, params0), spectral_norms(params))
+    )
     return prod_of_spec(params) * ratio
 
 

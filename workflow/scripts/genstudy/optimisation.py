@@ -5,6 +5,7 @@ The step counts come from a run's history (exact training loss after every epoch
 they are per run, the same at every checkpoint of it; the gradient noise and the output
 entropy are of the checkpoint's weights on the training subset.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ figure does not show, with a min–max band when there is more than one run behi
 point; hollow points: some run did not reach the checkpoint (they show the weights
 at max_epochs). Every figure says what acc1 and loss0 mean.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,13 +14,13 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from .contract import CE_CHECKPOINT_LOSS  # noqa: E402
-from .labels import label_noise  # noqa: E402
-from .registry import FAMILIES, MEASURES, entry  # noqa: E402
+from .contract import CE_CHECKPOINT_LOSS
+from .labels import label_noise
+from .registry import FAMILIES, MEASURES, entry
 
 plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 9})
 
@@ -33,14 +34,31 @@ QUANTITIES = {
     "updates": ("optimiser updates to the checkpoint", "log"),
 }
 TRAINING_PANELS = ("test_error", "test_loss", "train_loss", "l2_seed", "epoch", "updates")
-AXIS_LABELS = {"size": "training-set size n", "label_mode": "label noise (fraction of labels drawn at random)",
-               "width": "hidden width", "depth": "depth (Dense layers)", "learning_rate": "learning rate",
-               "batch_size": "batch size", "protocol": "protocol", "hidden": "hidden layers"}
-COLORS = {"correct": "tab:blue", "random": "tab:red", "wrong": "tab:purple", "acc1": "tab:green",
-          "ce001": "tab:purple", "loss0": "tab:orange", "independent": "tab:blue", "carry_optimizer": "tab:red"}
-CHECKPOINT_NOTE = ("acc1: first epoch with training accuracy 1.  ce001: first epoch with training loss ≤ "
-                   f"{CE_CHECKPOINT_LOSS:g}.  "
-                   "loss0: first epoch with training loss ≤ {target:g} (training stops there).")
+AXIS_LABELS = {
+    "size": "training-set size n",
+    "label_mode": "label noise (fraction of labels drawn at random)",
+    "width": "hidden width",
+    "depth": "depth (Dense layers)",
+    "learning_rate": "learning rate",
+    "batch_size": "batch size",
+    "protocol": "protocol",
+    "hidden": "hidden layers",
+}
+COLORS = {
+    "correct": "tab:blue",
+    "random": "tab:red",
+    "wrong": "tab:purple",
+    "acc1": "tab:green",
+    "ce001": "tab:purple",
+    "loss0": "tab:orange",
+    "independent": "tab:blue",
+    "carry_optimizer": "tab:red",
+}
+CHECKPOINT_NOTE = (
+    "acc1: first epoch with training accuracy 1.  ce001: first epoch with training loss ≤ "
+    f"{CE_CHECKPOINT_LOSS:g}.  "
+    "loss0: first epoch with training loss ≤ {target:g} (training stops there)."
+)
 
 
 def plain_number(v, _=None) -> str:
@@ -66,8 +84,10 @@ def label_and_scale(column: str) -> tuple[str, str]:
     if column in QUANTITIES:
         return QUANTITIES[column]
     e = entry(column)
-    return (e.label + ("  (adjusted)" if column.endswith("_adj") else ""),
-            "log" if e.kind != "diagnostic" and e.adjust != "" and not column.endswith("_adj") else "linear")
+    return (
+        e.label + ("  (adjusted)" if column.endswith("_adj") else ""),
+        "log" if e.kind != "diagnostic" and e.adjust != "" and not column.endswith("_adj") else "linear",
+    )
 
 
 def summarise(df: pd.DataFrame, x: str, column: str) -> pd.DataFrame:
@@ -107,8 +127,9 @@ def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float 
         ax.set_ylim(0, 1)
         if chance is not None:
             ax.axhline(chance, color="k", ls=":", lw=1)
-            ax.annotate("chance", (0.01, chance), xycoords=("axes fraction", "data"), ha="left", va="bottom",
-                        fontsize=8)
+            ax.annotate(
+                "chance", (0.01, chance), xycoords=("axes fraction", "data"), ha="left", va="bottom", fontsize=8
+            )
     if log_x:
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_formatter(PLAIN)
@@ -136,8 +157,9 @@ def finish(fig, path, title: str, notes: list[str], handles_from=None, legend_co
     height = panels_height + top_in + bottom_in
     fig.set_size_inches(width, height)
     if handles:
-        fig.legend(handles, labels, loc="upper center", ncols=ncols, frameon=False,
-                   bbox_to_anchor=(0.5, 1 - 0.42 / height))
+        fig.legend(
+            handles, labels, loc="upper center", ncols=ncols, frameon=False, bbox_to_anchor=(0.5, 1 - 0.42 / height)
+        )
     fig.suptitle(title, fontsize=11, x=0.01, y=1 - 0.08 / height, ha="left", va="top")
     fig.text(0.01, 0.06 / height, "\n".join(notes), fontsize=8.5, va="bottom", ha="left", color="0.25")
     fig.tight_layout(rect=(0, bottom_in / height, 1, 1 - top_in / height))
@@ -154,8 +176,9 @@ def aggregation_note(table: pd.DataFrame, point: list[str], axes: list[str], sho
     return f"Lines: mean over {over}{band}. Hollow: not reached by max_epochs (final weights shown)."
 
 
-def plot_training(table: pd.DataFrame, series: str, order, title: str, path, axes: list[str], target: float,
-                  n_classes: int) -> None:
+def plot_training(
+    table: pd.DataFrame, series: str, order, title: str, path, axes: list[str], target: float, n_classes: int
+) -> None:
     """The training quantities against n, one line per value of ``series``."""
     table = with_test_error(table)
     fig, panels = grid(len(TRAINING_PANELS), 3)
@@ -180,8 +203,7 @@ def plot_family(table: pd.DataFrame, family: str, order, path, axes: list[str], 
     columns = family_columns(table, family)
     checkpoints = list(dict.fromkeys(table["checkpoint"]))
     nrows = max(1, len(columns))
-    fig, axs = plt.subplots(nrows, len(checkpoints), figsize=(4.6 * len(checkpoints), 3.1 * nrows + 0.8),
-                            squeeze=False)
+    fig, axs = plt.subplots(nrows, len(checkpoints), figsize=(4.6 * len(checkpoints), 3.1 * nrows + 0.8), squeeze=False)
     for r, column in enumerate(columns):
         for ax, ckpt in zip(axs[r], checkpoints):
             sub = table[table["checkpoint"] == ckpt]
@@ -191,13 +213,13 @@ def plot_family(table: pd.DataFrame, family: str, order, path, axes: list[str], 
             ax.set_title(f"at {ckpt}")
     if not columns:
         axs[0][0].text(0.5, 0.5, f"no {family} measure has a value", ha="center", transform=axs[0][0].transAxes)
-    notes = [aggregation_note(table, ["checkpoint", "size", "label_mode"], axes),
-             CHECKPOINT_NOTE.format(target=target)]
+    notes = [aggregation_note(table, ["checkpoint", "size", "label_mode"], axes), CHECKPOINT_NOTE.format(target=target)]
     finish(fig, path, f"{family} measures against the training-set size", notes, handles_from=axs[0][0])
 
 
-def plot_against_axis(table: pd.DataFrame, axis: str, path, axes: list[str], target: float, n_classes: int,
-                      checkpoint: str = "loss0") -> None:
+def plot_against_axis(
+    table: pd.DataFrame, axis: str, path, axes: list[str], target: float, n_classes: int, checkpoint: str = "loss0"
+) -> None:
     """Test error, epochs and every ranked measure against one axis at one checkpoint,
     one line per label mode (or per size, when the axis is the label mode)."""
     table = with_test_error(table[table["checkpoint"] == checkpoint])
@@ -211,13 +233,19 @@ def plot_against_axis(table: pd.DataFrame, axis: str, path, axes: list[str], tar
     numeric = pd.api.types.is_numeric_dtype(table[x])
     for ax, column in zip(panels, columns):
         for i, key in enumerate(order):
-            draw_series(ax, table[table[series] == key], x, column, key, i,
-                        label=f"n = {key}" if series == "size" else str(key))
+            draw_series(
+                ax, table[table[series] == key], x, column, key, i, label=f"n = {key}" if series == "size" else str(key)
+            )
         log_x = numeric and axis in ("width", "learning_rate", "batch_size") and table[x].min() > 0
         style_axis(ax, column, AXIS_LABELS.get(axis, axis), log_x=log_x, chance=1 - 1 / n_classes)
     notes = [aggregation_note(table, [x, series], axes, shown=[axis, series]), CHECKPOINT_NOTE.format(target=target)]
-    finish(fig, path, f"At {checkpoint}: test error and complexity against {AXIS_LABELS.get(axis, axis)}", notes,
-           handles_from=panels[0])
+    finish(
+        fig,
+        path,
+        f"At {checkpoint}: test error and complexity against {AXIS_LABELS.get(axis, axis)}",
+        notes,
+        handles_from=panels[0],
+    )
 
 
 def broadened_density(nodes: np.ndarray, weights: np.ndarray, grid_: np.ndarray, width: float) -> np.ndarray:
@@ -230,8 +258,10 @@ def broadened_density(nodes: np.ndarray, weights: np.ndarray, grid_: np.ndarray,
 
 def plot_spectral_density(densities: dict, title: str, path) -> None:
     """SLQ densities of every label mode on one λ axis, with one smoothing width, so they compare."""
-    pooled = {mode: (np.concatenate([r["nodes"] for r in runs]), np.concatenate([r["weights"] for r in runs]))
-              for mode, runs in densities.items()}
+    pooled = {
+        mode: (np.concatenate([r["nodes"] for r in runs]), np.concatenate([r["weights"] for r in runs]))
+        for mode, runs in densities.items()
+    }
     used = np.concatenate([n[w > 0] for n, w in pooled.values()])
     lo, hi = used.min(), used.max()
     span = max(hi - lo, 1e-12)
@@ -242,15 +272,21 @@ def plot_spectral_density(densities: dict, title: str, path) -> None:
     for i, (mode, (nodes, weights)) in enumerate(pooled.items()):
         dens = broadened_density(nodes, weights, grid_, width)
         peak = max(peak, dens.max())
-        ax.semilogy(grid_, np.maximum(dens, 1e-300), color=color(mode, i),
-                    label=f"{mode} labels (largest Ritz value {nodes[weights > 0].max():.3g})")
+        ax.semilogy(
+            grid_,
+            np.maximum(dens, 1e-300),
+            color=color(mode, i),
+            label=f"{mode} labels (largest Ritz value {nodes[weights > 0].max():.3g})",
+        )
     ax.set_ylim(peak * 1e-7, peak * 5)  # seven decades below the peak: the outliers' mass shows
     ax.set_xlabel("eigenvalue λ of the Hessian of the training loss")
     ax.set_ylabel("spectral density")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    note = (f"Stochastic Lanczos quadrature, all seeds and Lanczos runs pooled; Gaussian smoothing of width "
-            f"{width:.2g} (1% of the λ range) for every curve.")
+    note = (
+        f"Stochastic Lanczos quadrature, all seeds and Lanczos runs pooled; Gaussian smoothing of width "
+        f"{width:.2g} (1% of the λ range) for every curve."
+    )
     finish(fig, path, title, [note])
 
 
@@ -263,11 +299,19 @@ def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, path) -> None:
     im = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     for (r, c), v in np.ndenumerate(values):
         if np.isfinite(v):
-            ax.text(c, r, f"{v:.2f}{stars[r, c]}", ha="center", va="center", fontsize=7,
-                    color="white" if abs(v) > 0.6 else "black")
+            ax.text(
+                c,
+                r,
+                f"{v:.2f}{stars[r, c]}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if abs(v) > 0.6 else "black",
+            )
     ax.set_xticks(range(len(cols)), [c[1] for c in cols], rotation=55, ha="right", fontsize=8)
-    ax.set_yticks(range(len(rows)), [f"{entry(m).label}{'  (adj.)' if f == 'adjusted' else ''}" for m, f in rows],
-                  fontsize=8)
+    ax.set_yticks(
+        range(len(rows)), [f"{entry(m).label}{'  (adj.)' if f == 'adjusted' else ''}" for m, f in rows], fontsize=8
+    )
     families = [entry(m).family for m, _ in rows]
     for r in range(1, len(rows)):
         if families[r] != families[r - 1]:
@@ -276,10 +320,14 @@ def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, path) -> None:
         if cols[c][0] != cols[c - 1][0]:
             ax.axvline(c - 0.5, color="k", lw=1.2)
     fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, label="τ, ψ, Ψ (−1 … 1); CMI (0 … 1)")
-    notes = ["τ: Kendall's τ-b with the test error (+1: the measure orders runs as their test error; * p < 0.05).",
-             "ψ: τ within slices where only that axis varies, averaged; Ψ: mean ψ; CMI: Jiang et al.'s "
-             "conditional mutual information (higher = more predictive)."]
-    finish(fig, path, "Which measure tracks generalization (Jiang et al. 2019 criteria; baselines at the bottom)", notes)
+    notes = [
+        "τ: Kendall's τ-b with the test error (+1: the measure orders runs as their test error; * p < 0.05).",
+        "ψ: τ within slices where only that axis varies, averaged; Ψ: mean ψ; CMI: Jiang et al.'s "
+        "conditional mutual information (higher = more predictive).",
+    ]
+    finish(
+        fig, path, "Which measure tracks generalization (Jiang et al. 2019 criteria; baselines at the bottom)", notes
+    )
 
 
 def ranking_rows(tau: pd.DataFrame) -> list[tuple[str, str]]:
@@ -290,13 +338,19 @@ def ranking_rows(tau: pd.DataFrame) -> list[tuple[str, str]]:
 
 def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
     """Columns (group, label) and values: τ per scope, then ψ per axis, Ψ and CMI per checkpoint."""
-    cols = [(s.split(",")[-1], s.replace("checkpoint=", "").replace("label_mode=", "").replace(",", " @ "))
-            for s in dict.fromkeys(tau["scope"])]
+    cols = [
+        (s.split(",")[-1], s.replace("checkpoint=", "").replace("label_mode=", "").replace(",", " @ "))
+        for s in dict.fromkeys(tau["scope"])
+    ]
     keys = [("tau", s) for s in dict.fromkeys(tau["scope"])]
     for ckpt in dict.fromkeys(psi["checkpoint"]):
         for axis in dict.fromkeys(psi["axis"]):
-            cols.append((f"criteria@{ckpt}", f"{'ψ ' + axis if axis not in ('Psi', 'CMI') else axis.replace('Psi', 'Ψ')}"
-                         f" @ {ckpt}"))
+            cols.append(
+                (
+                    f"criteria@{ckpt}",
+                    f"{'ψ ' + axis if axis not in ('Psi', 'CMI') else axis.replace('Psi', 'Ψ')} @ {ckpt}",
+                )
+            )
             keys.append(("psi", (ckpt, axis)))
     t = tau.set_index(["measure", "form", "scope"])
     p = psi.set_index(["measure", "form", "checkpoint", "axis"])
@@ -314,15 +368,26 @@ def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
 
 def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path, target: float) -> None:
     """The original's published arrays beside its protocol re-run here and the independent one."""
-    quantities = [("acc1", "epoch", "epochs to acc1"), ("loss0", "epoch", "epochs to loss0"),
-                  ("loss0", "l2_seed", r"L2 = $4\prod_i\|W_i\|_F^2$ at loss0")]
+    quantities = [
+        ("acc1", "epoch", "epochs to acc1"),
+        ("loss0", "epoch", "epochs to loss0"),
+        ("loss0", "l2_seed", r"L2 = $4\prod_i\|W_i\|_F^2$ at loss0"),
+    ]
     fig, panels = grid(len(quantities), 3, width=4.6, height=3.6)
     for ax, (ckpt, column, label) in zip(panels, quantities):
         for i, mode in enumerate(m for m in ("correct", "random") if m in set(table["label_mode"])):
             c = color(mode, i)
             pub = published[(published.label_mode == mode) & (published.quantity == f"{ckpt}_{column}")]
-            ax.plot(pub["size"], pub["value"], "s", color=c, mfc="none", ms=7, mew=1.5,
-                    label=f"{mode}: published (1 seed, full MNIST)")
+            ax.plot(
+                pub["size"],
+                pub["value"],
+                "s",
+                color=c,
+                mfc="none",
+                ms=7,
+                mew=1.5,
+                label=f"{mode}: published (1 seed, full MNIST)",
+            )
             for protocol, ls in (("carry_optimizer", "-"), ("independent", "--")):
                 sub = table[(table.label_mode == mode) & (table.protocol == protocol) & (table.checkpoint == ckpt)]
                 s = summarise(sub, "size", column)
@@ -332,12 +397,21 @@ def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path,
         ax.set_xlabel(AXIS_LABELS["size"])
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    notes = ["Published: the arrays of mfmotta/deep_learning_generalization_experiments (files/*_arrays_*.npz). "
-             "Here: mean over seeds on the embedded 5k digits.",
-             "carry_optimizer: sizes trained from 1024 down, Adam's state carried over (the original's protocol); "
-             "independent: a fresh optimiser per size.", CHECKPOINT_NOTE.format(target=target)]
-    finish(fig, path, "The original experiment: published numbers vs its protocol and the independent one", notes,
-           handles_from=panels[0], legend_columns=3)
+    notes = [
+        "Published: the arrays of mfmotta/deep_learning_generalization_experiments (files/*_arrays_*.npz). "
+        "Here: mean over seeds on the embedded 5k digits.",
+        "carry_optimizer: sizes trained from 1024 down, Adam's state carried over (the original's protocol); "
+        "independent: a fresh optimiser per size.",
+        CHECKPOINT_NOTE.format(target=target),
+    ]
+    finish(
+        fig,
+        path,
+        "The original experiment: published numbers vs its protocol and the independent one",
+        notes,
+        handles_from=panels[0],
+        legend_columns=3,
+    )
 
 
 def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> None:
@@ -360,9 +434,15 @@ def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> Non
         picked, means = picks[ckpt]
         for m in picked:
             e = np.sort(sub.loc[sub["measure"] == m, "sign_error"].to_numpy())
-            ax.step(np.concatenate([[0.0], e, [1.0]]), np.concatenate([[0.0], np.arange(1, len(e) + 1) / len(e), [1.0]]),
-                    where="post", ls="--" if entry(m).kind == "baseline" else "-", color=palette[m], lw=1.5,
-                    label=f"{m}: mean {means[m]:.2f}, worst {e.max():.2f}")
+            ax.step(
+                np.concatenate([[0.0], e, [1.0]]),
+                np.concatenate([[0.0], np.arange(1, len(e) + 1) / len(e), [1.0]]),
+                where="post",
+                ls="--" if entry(m).kind == "baseline" else "-",
+                color=palette[m],
+                lw=1.5,
+                label=f"{m}: mean {means[m]:.2f}, worst {e.max():.2f}",
+            )
         ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("sign error in an environment")
@@ -371,12 +451,19 @@ def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> Non
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=1)
     n_env = environments.groupby("checkpoint", sort=False)["environment"].nunique()
-    notes = ["Environment: two settings of the study's axes that differ in one axis; seeds are repeats inside it. "
-             "Sign error ½(1 − sign Δμ · sign Δerror), Hoeffding-weighted (Dziugaite et al. 2020).",
-             "Environments per checkpoint: " + ", ".join(f"{c} {n}" for c, n in n_env.items())
-             + "; unresolved ones (error differences within test-set noise) are left out, and so are measures "
-             "constant over the runs.",
-             f"Lines: per checkpoint the {shown} measures with the lowest mean sign error (raw forms); dashed: "
-             "baselines."]
-    finish(fig, path, "Robust sign error: its distribution over environments (a curve that rises early and "
-           "reaches 1 early is better)", notes)
+    notes = [
+        "Environment: two settings of the study's axes that differ in one axis; seeds are repeats inside it. "
+        "Sign error ½(1 − sign Δμ · sign Δerror), Hoeffding-weighted (Dziugaite et al. 2020).",
+        "Environments per checkpoint: "
+        + ", ".join(f"{c} {n}" for c, n in n_env.items())
+        + "; unresolved ones (error differences within test-set noise) are left out, and so are measures "
+        "constant over the runs.",
+        f"Lines: per checkpoint the {shown} measures with the lowest mean sign error (raw forms); dashed: baselines.",
+    ]
+    finish(
+        fig,
+        path,
+        "Robust sign error: its distribution over environments (a curve that rises early and "
+        "reaches 1 early is better)",
+        notes,
+    )

@@ -19,6 +19,7 @@ sample-size adjusted) is compared with the test error of the runs, oriented so t
 
 Unreached checkpoints, diverged runs and empty values are left out and counted.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -207,7 +208,7 @@ def pgdl_cmi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axes: list[st
     scores = []
     for s in itertools.combinations(axes, size):
         mis, hs = [], []
-        for _, cell in (sub.groupby(list(s), dropna=False) if s else [(None, sub)]):
+        for _, cell in sub.groupby(list(s), dropna=False) if s else [(None, sub)]:
             pos = sub.index.get_indexer(cell.index)
             i, j = np.where(~np.eye(len(pos), dtype=bool))
             if not len(i):
@@ -239,10 +240,26 @@ def granulated_kendall(table: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
                 rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis=axis, value=psi, n_slices=n))
                 if np.isfinite(psi):
                     psis.append(psi)
-            rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis="Psi",
-                             value=float(np.mean(psis)) if psis else np.nan, n_slices=len(psis)))
+            rows.append(
+                dict(
+                    measure=measure,
+                    form=form,
+                    checkpoint=ckpt,
+                    axis="Psi",
+                    value=float(np.mean(psis)) if psis else np.nan,
+                    n_slices=len(psis),
+                )
+            )
             cmi, pairs = conditional_mutual_information(sub, values[mask], err[mask], axes)
             rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis="CMI", value=cmi, n_slices=pairs))
-            rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis="CMI_pgdl",
-                             value=pgdl_cmi(sub, values[mask], err[mask], axes), n_slices=pairs))
+            rows.append(
+                dict(
+                    measure=measure,
+                    form=form,
+                    checkpoint=ckpt,
+                    axis="CMI_pgdl",
+                    value=pgdl_cmi(sub, values[mask], err[mask], axes),
+                    n_slices=pairs,
+                )
+            )
     return pd.DataFrame(rows, columns=GRANULATED_COLUMNS)

@@ -15,6 +15,7 @@ products of per-layer norms, which Jiang et al. compute as sums of logs) as
 ½(log C − log m). Both forms are monotone in C/m, so they rank alike; the log form
 keeps products of norms readable. No numpy: the Snakefile imports this module.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,10 +68,20 @@ MEASURES = (
     Column("l1_path_margin", "complexity", "margin-normalised", r"$\ell_1$-path$^2/\gamma^2$"),
     Column("l2_path_margin", "complexity", "margin-normalised", r"$\ell_2$-path$/\gamma^2$"),
     # Bartlett et al. 2017 and Jiang et al. 2019 (App. C) over the margin
-    Column("spec_init", "complexity", "margin-normalised",
-           r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j-W_j^0\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 32)", adjust="log"),
-    Column("spec_orig", "complexity", "margin-normalised",
-           r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 33)", adjust="log"),
+    Column(
+        "spec_init",
+        "complexity",
+        "margin-normalised",
+        r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j-W_j^0\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 32)",
+        adjust="log",
+    ),
+    Column(
+        "spec_orig",
+        "complexity",
+        "margin-normalised",
+        r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 33)",
+        adjust="log",
+    ),
     Column("prod_of_spec_margin", "complexity", "margin-normalised", r"$\prod_i\|W_i\|_2^2/\gamma^2$", adjust="log"),
     Column("sum_of_spec_margin", "complexity", "margin-normalised", r"$d(\prod_i\|W_i\|_2^2/\gamma^2)^{1/d}$"),
     Column("fro_over_spec_margin", "complexity", "margin-normalised", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2/\gamma^2$"),

@@ -6,6 +6,7 @@ with n, the architecture and the retry attempt. The per-example costs are sized
 generously from ``make bench`` (see README, "How it scales"); the headroom covers
 slower nodes. No numpy: the Snakefile calls these at parse time.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,9 @@ def job_resources(rule: str, size: int, hidden: list, attempt: int, config: dict
         mb = train_memory_mb(size, config["test_size"], data["n_features"], sizes)
         minutes = train_runtime_min(size, config["test_size"], sizes, config["train"]["max_epochs"])
     else:  # measures: every size of the study in one job
-        mb = measures_memory_mb(max(config["sizes"]), data["n_features"], sizes,
-                                max(m["lanczos_max_iter"], m["slq_steps"]))
+        mb = measures_memory_mb(
+            max(config["sizes"]), data["n_features"], sizes, max(m["lanczos_max_iter"], m["slq_steps"])
+        )
         products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
         minutes = measures_runtime_min(sum(config["sizes"]), sizes, products, 2)
     return {"mem_mb": int(1.5 * mb * 1.5 ** (attempt - 1)), "runtime": math.ceil(minutes) * attempt}

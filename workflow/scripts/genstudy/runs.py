@@ -1,4 +1,5 @@
 """Files of one training run, and the training table built from them."""
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,31 @@ from .norms import l2_seed
 from .study import arch_columns, hidden_key
 
 RUN_KEYS = ("label_mode", "hidden", "learning_rate", "batch_size", "protocol", "size", "seed")
-TRAINING_COLUMNS = ("label_mode", "hidden", "depth", "width", "n_params", "learning_rate", "batch_size", "protocol",
-                    "size", "seed", "checkpoint", "reached", "diverged", "epoch", "updates", "train_loss",
-                    "train_acc", "test_loss", "test_acc", "gen_gap", "l2_seed", "checkpoint_file", "subset_file")
+TRAINING_COLUMNS = (
+    "label_mode",
+    "hidden",
+    "depth",
+    "width",
+    "n_params",
+    "learning_rate",
+    "batch_size",
+    "protocol",
+    "size",
+    "seed",
+    "checkpoint",
+    "reached",
+    "diverged",
+    "epoch",
+    "updates",
+    "train_loss",
+    "train_acc",
+    "test_loss",
+    "test_acc",
+    "gen_gap",
+    "l2_seed",
+    "checkpoint_file",
+    "subset_file",
+)
 SUMMARY_KEYS = ("run", "batches_per_epoch", "final_epoch", "diverged", "subset_file") + CHECKPOINTS
 
 DIVERGENCE_FACTOR = 100.0  # a loss, or a weight norm, this many times the initial one marks a diverged run
@@ -27,7 +50,9 @@ def divergence(history: np.ndarray, params0: dict, params: dict) -> str | None:
     weights did (then the loss can even underflow to 0 while every number is meaningless)."""
     if np.max(history[:, 1]) >= DIVERGENCE_FACTOR * history[0, 1]:
         return f"the training loss grew to {np.max(history[:, 1]):.3g} from {history[0, 1]:.3g}"
-    norm0, norm = (np.sqrt(sum(np.sum(np.asarray(p, np.float64) ** 2) for p in ps.values())) for ps in (params0, params))
+    norm0, norm = (
+        np.sqrt(sum(np.sum(np.asarray(p, np.float64) ** 2) for p in ps.values())) for ps in (params0, params)
+    )
     if norm >= DIVERGENCE_FACTOR * norm0:
         return f"the weights' norm grew {norm / norm0:.3g}-fold (to {norm:.3g})"
     return None
@@ -41,8 +66,9 @@ def history_csv(history: np.ndarray) -> str:
     return out.getvalue()
 
 
-def write_training_outputs(result, settings, outputs: dict, run: dict, subset_file: str, params0: dict,
-                           log=print) -> None:
+def write_training_outputs(
+    result, settings, outputs: dict, run: dict, subset_file: str, params0: dict, log=print
+) -> None:
     """acc1/ce001/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
     Adam's final state, history.csv and summary.json; ``run`` (the job's axes) and the
     subset's path go into the summary."""
@@ -67,8 +93,12 @@ def write_training_outputs(result, settings, outputs: dict, run: dict, subset_fi
     for name in CHECKPOINTS:
         epoch, params = ckpts[name]
         reached = epoch is not None
-        save_npz(outputs[name], epoch=epoch if reached else final_epoch, reached=reached,
-                 **(params if reached else result.final_params))
+        save_npz(
+            outputs[name],
+            epoch=epoch if reached else final_epoch,
+            reached=reached,
+            **(params if reached else result.final_params),
+        )
         summary[name] = {"reached": reached, "epoch": epoch}
         log(f"{name}: " + (f"reached at epoch {epoch}" if reached else f"not reached by epoch {final_epoch}"))
     save_npz(outputs["final"], epoch=final_epoch, reached=True, **result.final_params)
@@ -130,12 +160,23 @@ def run_rows(run_dir, n_inputs: int, n_classes: int) -> list[dict]:
         if epoch not in history:
             raise FileContractError(f"{run_dir / 'history.csv'}: no row for epoch {epoch}")
         h = history[epoch]
-        rows.append(dict(
-            **axes, **arch_columns(run["hidden"], n_inputs, n_classes), checkpoint=ckpt, reached=reached,
-            diverged=bool(summary["diverged"]), epoch=epoch, updates=epoch * summary["batches_per_epoch"],
-            train_loss=h["train_loss"], train_acc=h["train_acc"], test_loss=h["test_loss"], test_acc=h["test_acc"],
-            gen_gap=h["train_acc"] - h["test_acc"], l2_seed=l2_seed(params), checkpoint_file=str(path),
-            subset_file=summary["subset_file"],
-        ))
+        rows.append(
+            dict(
+                **axes,
+                **arch_columns(run["hidden"], n_inputs, n_classes),
+                checkpoint=ckpt,
+                reached=reached,
+                diverged=bool(summary["diverged"]),
+                epoch=epoch,
+                updates=epoch * summary["batches_per_epoch"],
+                train_loss=h["train_loss"],
+                train_acc=h["train_acc"],
+                test_loss=h["test_loss"],
+                test_acc=h["test_acc"],
+                gen_gap=h["train_acc"] - h["test_acc"],
+                l2_seed=l2_seed(params),
+                checkpoint_file=str(path),
+                subset_file=summary["subset_file"],
+            )
+        )
     return rows
-

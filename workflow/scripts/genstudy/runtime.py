@@ -1,4 +1,5 @@
 """TensorFlow's process-wide settings: threads from the rule, op determinism, quiet start-up."""
+
 from __future__ import annotations
 
 import contextlib

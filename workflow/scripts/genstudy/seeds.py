@@ -1,4 +1,5 @@
 """Seeded random streams: every random choice names its seed and its purpose."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -21,6 +21,7 @@ a distribution over environments, summarised by its mean, 10th and 90th percenti
 its worst case (the maximum): a measure that is robust has a small worst case, not
 only a small mean.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -30,8 +31,7 @@ import pandas as pd
 
 from .ranking import oriented, ranked_columns, test_error, trusted
 
-SUMMARY_COLUMNS = ["measure", "form", "checkpoint", "axis", "environments", "resolved", "mean", "p10", "p90",
-                   "worst"]
+SUMMARY_COLUMNS = ["measure", "form", "checkpoint", "axis", "environments", "resolved", "mean", "p10", "p90", "worst"]
 ENVIRONMENT_COLUMNS = ["measure", "form", "checkpoint", "axis", "environment", "sign_error", "weight"]
 
 
@@ -85,8 +85,17 @@ def robust_sign_error(table: pd.DataFrame, axes: list[str], test_size: int):
             for axis, a, b, ia, ib in envs:
                 e, w = environment_sign_error(values, err, ia, ib, test_size)
                 found.append((axis, e))
-                rows.append(dict(measure=measure, form=form, checkpoint=ckpt, axis=axis,
-                                 environment=f"{a} vs {b}", sign_error=e, weight=w))
+                rows.append(
+                    dict(
+                        measure=measure,
+                        form=form,
+                        checkpoint=ckpt,
+                        axis=axis,
+                        environment=f"{a} vs {b}",
+                        sign_error=e,
+                        weight=w,
+                    )
+                )
             for axis in ["all", *axes]:
                 errors = np.array([e for x, e in found if axis in ("all", x)], float)
                 summary.append(summarise(errors, measure, form, ckpt, axis))
@@ -99,5 +108,12 @@ def summarise(errors: np.ndarray, measure: str, form: str, checkpoint: str, axis
     if len(resolved):
         p10, p90 = np.percentile(resolved, [10, 90])
         stats = dict(mean=float(resolved.mean()), p10=float(p10), p90=float(p90), worst=float(resolved.max()))
-    return dict(measure=measure, form=form, checkpoint=checkpoint, axis=axis, environments=len(errors),
-                resolved=len(resolved), **stats)
+    return dict(
+        measure=measure,
+        form=form,
+        checkpoint=checkpoint,
+        axis=axis,
+        environments=len(errors),
+        resolved=len(resolved),
+        **stats,
+    )

@@ -7,6 +7,7 @@ run, keyed in paths by readable segments (``h64-64``, ``lr0.001``, ``bs128``,
 ``independent``) so a rerun touches only what changed. The Snakefile imports this
 module at parse time.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,13 +42,18 @@ def lr_key(lr) -> str:
 
 # Wildcard constraints of the path segments.
 PROTOCOLS = ("independent", "carry_optimizer")
-SEGMENT_PATTERNS = {"hidden": r"[1-9]\d*(-[1-9]\d*)*", "lr": r"[0-9][0-9.e+-]*", "bs": r"[1-9]\d*",
-                    "protocol": "|".join(PROTOCOLS)}
+SEGMENT_PATTERNS = {
+    "hidden": r"[1-9]\d*(-[1-9]\d*)*",
+    "lr": r"[0-9][0-9.e+-]*",
+    "bs": r"[1-9]\d*",
+    "protocol": "|".join(PROTOCOLS),
+}
 
 
 @dataclass(frozen=True)
 class Run:
     """One training run: the values of every axis."""
+
     label_mode: str
     hidden: tuple
     learning_rate: float
@@ -58,16 +64,32 @@ class Run:
 
     @property
     def wildcards(self) -> dict:
-        return dict(label_mode=self.label_mode, hidden=hidden_key(self.hidden), lr=lr_key(self.learning_rate),
-                    bs=str(self.batch_size), protocol=self.protocol, size=str(self.size), seed=str(self.seed))
+        return dict(
+            label_mode=self.label_mode,
+            hidden=hidden_key(self.hidden),
+            lr=lr_key(self.learning_rate),
+            bs=str(self.batch_size),
+            protocol=self.protocol,
+            size=str(self.size),
+            seed=str(self.seed),
+        )
 
 
 def runs(config: dict) -> list[Run]:
     """Every run of the study, in a fixed order (label mode, architecture, lr, batch, protocol, size, seed)."""
     train = config["train"]
-    return [Run(m, h, float(lr), int(bs), p, int(n), int(s)) for m, h, lr, bs, p, n, s in itertools.product(
-        config["label_modes"], architectures(config["model"]["hidden"]), as_list(train["learning_rate"]),
-        as_list(train["batch_size"]), as_list(train["protocol"]), config["sizes"], config["seeds"])]
+    return [
+        Run(m, h, float(lr), int(bs), p, int(n), int(s))
+        for m, h, lr, bs, p, n, s in itertools.product(
+            config["label_modes"],
+            architectures(config["model"]["hidden"]),
+            as_list(train["learning_rate"]),
+            as_list(train["batch_size"]),
+            as_list(train["protocol"]),
+            config["sizes"],
+            config["seeds"],
+        )
+    ]
 
 
 def n_parameters(sizes) -> int:
@@ -85,8 +107,7 @@ def arch_columns(arch, n_inputs: int, n_classes: int) -> dict:
     """Table columns of an architecture: depth (Dense layers), width (when all hidden
     layers have the same width, else None) and the number of parameters."""
     sizes = [n_inputs, *arch, n_classes]
-    return {"depth": len(arch) + 1, "width": arch[0] if len(set(arch)) == 1 else None,
-            "n_params": n_parameters(sizes)}
+    return {"depth": len(arch) + 1, "width": arch[0] if len(set(arch)) == 1 else None, "n_params": n_parameters(sizes)}
 
 
 def varying_axes(config: dict) -> list[str]:
@@ -97,9 +118,13 @@ def varying_axes(config: dict) -> list[str]:
     Seeds are repeats, not an axis.
     """
     archs = architectures(config["model"]["hidden"])
-    axes = {"size": config["sizes"], "label_mode": config["label_modes"],
-            "learning_rate": as_list(config["train"]["learning_rate"]),
-            "batch_size": as_list(config["train"]["batch_size"]), "protocol": as_list(config["train"]["protocol"])}
+    axes = {
+        "size": config["sizes"],
+        "label_mode": config["label_modes"],
+        "learning_rate": as_list(config["train"]["learning_rate"]),
+        "batch_size": as_list(config["train"]["batch_size"]),
+        "protocol": as_list(config["train"]["protocol"]),
+    }
     if all(len(set(a)) == 1 for a in archs):
         axes.update(depth=[len(a) for a in archs], width=[a[0] for a in archs])
     else:

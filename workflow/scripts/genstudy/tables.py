@@ -1,5 +1,6 @@
 """The measures table: the training table joined with every checkpoint's measures, their
 sample-size-adjusted forms and the baselines."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,8 +50,10 @@ def join_measures(training: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
     for name, baseline in BASELINES.items():
         out[name] = baseline(out)
     ranked = [c for c in columns(depth, top_k) if entry(c).adjust]  # complexity measures and baselines
-    adjusted = {f"{c}{ADJUSTED_SUFFIX}": [adjusted_value(v, m, entry(c).adjust) for v, m in zip(out[c], out["size"])]
-                for c in ranked}
+    adjusted = {
+        f"{c}{ADJUSTED_SUFFIX}": [adjusted_value(v, m, entry(c).adjust) for v, m in zip(out[c], out["size"])]
+        for c in ranked
+    }
     return out.assign(**adjusted)
 
 
@@ -61,8 +64,14 @@ def adjusted_value(value, m, how) -> float:
 
 
 def _top_k(measures: pd.DataFrame) -> int:
-    return max([int(c.rsplit("_", 1)[1]) for c in measures.columns
-                if c.startswith("hessian_eig_") and c.rsplit("_", 1)[1].isdigit()] or [0])
+    return max(
+        [
+            int(c.rsplit("_", 1)[1])
+            for c in measures.columns
+            if c.startswith("hessian_eig_") and c.rsplit("_", 1)[1].isdigit()
+        ]
+        or [0]
+    )
 
 
 def read_training(path) -> pd.DataFrame:
@@ -85,8 +94,7 @@ def html_view(table: pd.DataFrame, title: str, csv_name: str) -> str:
     import html
 
     csv = base64.b64encode(table.to_csv(index=False).encode()).decode()
-    body = table.to_html(index=False, na_rep="", border=0, classes="t",
-                         float_format=lambda v: f"{v:.4g}", escape=True)
+    body = table.to_html(index=False, na_rep="", border=0, classes="t", float_format=lambda v: f"{v:.4g}", escape=True)
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>
 body {{ font: 13px system-ui, sans-serif; margin: 0.5em; color: #111; }}
 table.t {{ border-collapse: collapse; }}

@@ -15,6 +15,7 @@ Determinism: op determinism is on, and the shuffle of epoch e is a stateless
 function of (seed, e), so the random state is just the epoch counter and a resumed
 run repeats the uninterrupted one bit for bit.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,10 @@ def check_finite(rows: np.ndarray, s: TrainSettings) -> None:
     bad = ~np.isfinite(rows[:, 1])
     if bad.any():
         epoch, value = int(rows[bad][0, 0]), rows[bad][0, 1]
-        raise TrainingDiverged(f"training loss became {value} at epoch {epoch} with learning rate {s.learning_rate}: "
-                               "lower train.learning_rate; nothing of this run was written")
+        raise TrainingDiverged(
+            f"training loss became {value} at epoch {epoch} with learning rate {s.learning_rate}: "
+            "lower train.learning_rate; nothing of this run was written"
+        )
 
 
 def job_fingerprint(settings: TrainSettings, params0: dict, data: list, optimizer: dict | None) -> str:
@@ -90,6 +93,7 @@ def job_fingerprint(settings: TrainSettings, params0: dict, data: list, optimize
 class TrainData:
     """Constant tensors of one run: the compacted subset, and train + test stacked for the
     exact evaluation (one forward pass), with the idle inputs' fixed first-layer offset."""
+
     x: object
     y1h: object
     x_eval: object
@@ -106,12 +110,16 @@ class TrainData:
         x_eval = np.concatenate([x, x_test]).astype(np.float32)
         y_eval = np.concatenate([y, y_test]).astype(np.int32)
         return cls(
-            x=tf.constant(compaction.inputs(x)), y1h=tf.one_hot(y, n_classes, dtype=f32),
+            x=tf.constant(compaction.inputs(x)),
+            y1h=tf.one_hot(y, n_classes, dtype=f32),
             x_eval=tf.constant(compaction.inputs(x_eval)),
             # zero for the training rows, whose idle inputs are zero by definition
             eval_offset=tf.constant(compaction.idle_offset(x_eval, W1_full)),
-            y_eval1h=tf.one_hot(y_eval, n_classes, dtype=f32), y_eval=tf.constant(y_eval),
-            n=len(x), n_test=len(x_test), n_classes=int(n_classes),
+            y_eval1h=tf.one_hot(y_eval, n_classes, dtype=f32),
+            y_eval=tf.constant(y_eval),
+            n=len(x),
+            n_test=len(x_test),
+            n_classes=int(n_classes),
         )
 
 
@@ -119,6 +127,7 @@ class TrainData:
 class TrainState:
     """All mutable state of a run, as TF variables (compacted W1): weights w, Adam's
     moments m and v and step counter, the acc1 and ce001 snapshots, and the epoch counters."""
+
     w: list
     m: list
     v: list
@@ -145,16 +154,30 @@ class TrainState:
             m = [tf.Variable(optimizer[f"m_{k}"]) for k in names]  # float32 (optimizer_moments)
             v = [tf.Variable(optimizer[f"v_{k}"]) for k in names]
         step = 0 if optimizer is None else int(optimizer["step"])
-        return cls(w=w, m=m, v=v, acc1_w=[tf.Variable(x) for x in w], ce001_w=[tf.Variable(x) for x in w],
-                   step=tf.Variable(step, dtype=tf.int64), epoch=tf.Variable(0), acc1_epoch=tf.Variable(0),
-                   ce001_epoch=tf.Variable(0), loss0_epoch=tf.Variable(0))  # int32
+        return cls(
+            w=w,
+            m=m,
+            v=v,
+            acc1_w=[tf.Variable(x) for x in w],
+            ce001_w=[tf.Variable(x) for x in w],
+            step=tf.Variable(step, dtype=tf.int64),
+            epoch=tf.Variable(0),
+            acc1_epoch=tf.Variable(0),
+            ce001_epoch=tf.Variable(0),
+            loss0_epoch=tf.Variable(0),
+        )  # int32
 
     def group(self, name: str) -> list:
         return {"w": self.w, "m": self.m, "v": self.v, "acc1": self.acc1_w, "ce001": self.ce001_w}[name]
 
     def counters(self) -> dict:
-        return dict(step=self.step, epoch=self.epoch, acc1_epoch=self.acc1_epoch, ce001_epoch=self.ce001_epoch,
-                    loss0_epoch=self.loss0_epoch)
+        return dict(
+            step=self.step,
+            epoch=self.epoch,
+            acc1_epoch=self.acc1_epoch,
+            ce001_epoch=self.ce001_epoch,
+            loss0_epoch=self.loss0_epoch,
+        )
 
 
 # --- the graph -------------------------------------------------------------------------
@@ -180,7 +203,12 @@ def evaluate(tf, state: TrainState, data: TrainData):
     losses = tf.cast(tf_cross_entropy(z, data.y_eval1h), tf.float64)
     correct = tf.cast(tf.equal(tf.argmax(z, axis=1, output_type=tf.int32), data.y_eval), tf.int32)
     n = data.n
-    return tf.reduce_mean(losses[:n]), tf.reduce_sum(correct[:n]), tf.reduce_mean(losses[n:]), tf.reduce_sum(correct[n:])
+    return (
+        tf.reduce_mean(losses[:n]),
+        tf.reduce_sum(correct[:n]),
+        tf.reduce_mean(losses[n:]),
+        tf.reduce_sum(correct[n:]),
+    )
 
 
 def train_epoch(tf, state: TrainState, data: TrainData, s: TrainSettings, e):
@@ -218,13 +246,15 @@ def run_chunk(tf, state: TrainState, data: TrainData, s: TrainSettings, last_epo
         if train_loss <= s.target_loss:
             state.loss0_epoch.assign(e)
         state.epoch.assign(e)
-        row = tf.stack([
-            tf.cast(e, tf.float64),
-            train_loss,
-            tf.cast(train_correct, tf.float64) / data.n,
-            test_loss,
-            tf.cast(test_correct, tf.float64) / data.n_test,
-        ])
+        row = tf.stack(
+            [
+                tf.cast(e, tf.float64),
+                train_loss,
+                tf.cast(train_correct, tf.float64) / data.n,
+                test_loss,
+                tf.cast(test_correct, tf.float64) / data.n_test,
+            ]
+        )
         rows = rows.write(i, row)
         i += 1
     return rows.stack(), i
@@ -300,9 +330,14 @@ class _Run:
         self.W1_full0 = np.asarray(params0["W1"], np.float32)
         n_classes = int(np.shape(params0[f"W{depth_of(params0)}"])[1])
         self.data = TrainData.build(tf, self.compaction, self.W1_full0, x, y, x_test, y_test, n_classes)
-        carried = None if moments is None else {
-            **{f"{g}_W1": moments[f"{g}_W1"][self.compaction.active] for g in ("m", "v")},
-            **{k: a for k, a in moments.items() if not k.endswith("_W1")}}
+        carried = (
+            None
+            if moments is None
+            else {
+                **{f"{g}_W1": moments[f"{g}_W1"][self.compaction.active] for g in ("m", "v")},
+                **{k: a for k, a in moments.items() if not k.endswith("_W1")},
+            }
+        )
         self.state = TrainState.create(tf, self.compaction.compact(params0), carried)
         self.batches_per_epoch = -(-len(x) // s.batch_size)
         # XLA fuses each step's many small elementwise ops (Adam on every tensor).
@@ -328,8 +363,18 @@ class _Run:
         return {k: arrays[k] for k in arrays if k[:2] in ("m_", "v_")} | {"step": arrays["step"]}
 
 
-def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings, state_path=None, log=print,
-                     threads: int = 1, optimizer: dict | None = None) -> TrainResult:
+def train_to_targets(
+    params0,
+    x,
+    y,
+    x_test,
+    y_test,
+    settings: TrainSettings,
+    state_path=None,
+    log=print,
+    threads: int = 1,
+    optimizer: dict | None = None,
+) -> TrainResult:
     """Adam on mini-batches until the exact training loss is ≤ target_loss or max_epochs.
 
     Records the first epoch whose exact training accuracy is 1 (acc1, with a copy of
@@ -356,11 +401,17 @@ def train_to_targets(params0, x, y, x_test, y_test, settings: TrainSettings, sta
     history = _train_chunks(run, history, resumed_from, state_path, fingerprint, log)
     acc1, ce001, loss0 = int(run.state.acc1_epoch.numpy()), int(run.state.ce001_epoch.numpy()), run.loss0_epoch()
     return TrainResult(
-        history=history, final_params=run.params(run.state.w), final_epoch=run.epoch(),
-        acc1_epoch=acc1 or None, acc1_params=run.params(run.state.acc1_w) if acc1 else None,
-        loss0_epoch=loss0 or None, batches_per_epoch=run.batches_per_epoch, optimizer=run.optimizer(),
+        history=history,
+        final_params=run.params(run.state.w),
+        final_epoch=run.epoch(),
+        acc1_epoch=acc1 or None,
+        acc1_params=run.params(run.state.acc1_w) if acc1 else None,
+        loss0_epoch=loss0 or None,
+        batches_per_epoch=run.batches_per_epoch,
+        optimizer=run.optimizer(),
         resumed_from_epoch=resumed_from,
-        ce001_epoch=ce001 or None, ce001_params=run.params(run.state.ce001_w) if ce001 else None,
+        ce001_epoch=ce001 or None,
+        ce001_params=run.params(run.state.ce001_w) if ce001 else None,
     )
 
 
@@ -382,8 +433,12 @@ def _train_chunks(run: _Run, history, resumed_from: int, state_path, fingerprint
             history = np.concatenate([history, rows])
         epoch = run.epoch()
         if state_path:
-            save_npz(state_path, fingerprint=np.array(fingerprint), history=history,
-                     **state_arrays(run.state, run.compaction, run.W1_full0))
+            save_npz(
+                state_path,
+                fingerprint=np.array(fingerprint),
+                history=history,
+                **state_arrays(run.state, run.compaction, run.W1_full0),
+            )
         if epoch >= next_log or run.loss0_epoch() or epoch >= s.max_epochs:
             log(progress_line(history[-1], s.max_epochs, time.perf_counter() - started, epoch - resumed_from))
             next_log = (epoch // 100 + 1) * 100
@@ -395,6 +450,8 @@ def progress_line(row, max_epochs: int, elapsed: float, epochs_done: int) -> str
     from .logs import format_duration
 
     left = elapsed / max(epochs_done, 1) * (max_epochs - int(row[0]))
-    return (f"epoch {int(row[0]):5d} of {max_epochs}  train loss {row[1]:.3e} acc {row[2]:.4f}  "
-            f"test loss {row[3]:.3e} acc {row[4]:.4f}  elapsed {format_duration(elapsed)}, "
-            f"at most {format_duration(left)} left")
+    return (
+        f"epoch {int(row[0]):5d} of {max_epochs}  train loss {row[1]:.3e} acc {row[2]:.4f}  "
+        f"test loss {row[3]:.3e} acc {row[4]:.4f}  elapsed {format_duration(elapsed)}, "
+        f"at most {format_duration(left)} left"
+    )
