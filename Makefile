@@ -9,7 +9,7 @@ TENSORFLOW ?= tensorflow-cpu==2.21.0
 STAMP := $(VENV)/.installed-$(subst [,,$(subst ],,$(subst =,,$(TENSORFLOW))))
 STUDY = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)')).get('study', 'default'))")
 
-.PHONY: setup run report findings test bench mutation lint dryrun lock clean
+.PHONY: setup run report findings test test-fast bench mutation lint dryrun lock clean
 
 setup: $(STAMP)
 
@@ -35,8 +35,14 @@ findings: setup
 	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores $(CORES) results/$(STUDY)/findings.md
 	cat results/$(STUDY)/findings.md
 
+# Everything: unit and numeric tests, dry runs, the real workflow, and a real SLURM cluster (which
+# installs Debian's slurm-wlm and munge with apt-get if missing, saying so first).
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -ra tests
+
+# The fast tier: unit and numeric tests and dry runs; nothing installed, no cluster, no real study.
+test-fast: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -ra -m "not slow" tests
 
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python workflow/scripts/benchmark_speed.py --out results/benchmarks/speed.json

@@ -17,8 +17,16 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "tensorflow: runs TensorFlow (mutation testing runs these apart)")
+# Fixtures that run the real workflow (or install something): a test that uses one is slow.
+SLOW_FIXTURES = {"tiny_study", "tiny_copy", "uninterrupted", "oldest_snakemake", "loss0_checkpoints"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that runs the real workflow, trains the default network or starts
+    a cluster; ``make test-fast`` runs the rest (unit and numeric tests, dry runs)."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):

@@ -9,6 +9,8 @@ from slurm_cluster import slurm_cluster, why_unavailable
 
 from conftest import ROOT, TINY_CONFIG, run_snakemake
 
+pytestmark = pytest.mark.slow
+
 TABLES = ("training.csv", "measures.csv", "rank_correlation.csv", "granulated_kendall.csv")
 
 

@@ -32,6 +32,7 @@ def copy_of_repository(dest: Path) -> Path:
 MICRO = dict(study="micro", sizes=[32], label_modes=["correct"], train={"max_epochs": 60})
 
 
+@pytest.mark.slow
 def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_path):
     repo = copy_of_repository(tmp_path / "repo")
     work = tmp_path / "work"
@@ -78,6 +79,7 @@ def test_config_on_the_command_line_sets_lists_and_nested_keys(tmp_path):
     assert "lr0.001" in out and "n384" not in out
 
 
+@pytest.mark.slow
 def test_module_from_a_local_git_repository_runs_and_keeps_its_local_rules(tmp_path):
     repo = copy_of_repository(tmp_path / "repo")
     git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=test"]
@@ -110,10 +112,11 @@ print("LOCAL RULES:", sorted(workflow._localrules))
 
 
 @pytest.fixture(scope="module")
-def oldest_snakemake():
+def oldest_snakemake(tmp_path_factory):
     """A virtual environment with only Snakemake (and what it needs: PyYAML, jsonschema), at the
-    oldest release min_version allows; kept under .venv/ between runs."""
-    venv = ROOT / ".venv" / f"snakemake-{OLDEST_SNAKEMAKE}"
+    oldest release min_version allows, in a temporary directory: the test installs nothing into
+    the project's .venv."""
+    venv = tmp_path_factory.mktemp("oldest") / f"snakemake-{OLDEST_SNAKEMAKE}"
     exe = venv / "bin" / "snakemake"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

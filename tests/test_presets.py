@@ -65,6 +65,7 @@ def tiny(name, tmp_path, **overrides):
     return tmp_path / "results" / name
 
 
+@pytest.mark.slow
 def test_tiny_original(tmp_path):
     r = tiny("original", tmp_path, sizes=[32, 48], train={"batch_size": 16})
     t = pd.read_csv(r / "tables/training.csv")
@@ -80,6 +81,7 @@ def test_tiny_original(tmp_path):
     assert (r / "figures/original_comparison.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_tiny_zhang2017(tmp_path):
     r = tiny(
         "zhang2017", tmp_path, sizes=[32], train={"batch_size": 16}, label_modes=["corrupt0", "corrupt50", "corrupt100"]
@@ -89,6 +91,7 @@ def test_tiny_zhang2017(tmp_path):
     assert (r / "figures/against_label_mode.png").exists()
 
 
+@pytest.mark.slow
 def test_tiny_neyshabur2017(tmp_path):
     r = tiny("neyshabur2017", tmp_path, sizes=[32], train={"batch_size": 16}, model={"hidden": [[8, 8], [32, 32]]})
     t = pd.read_csv(r / "tables/training.csv")
@@ -96,6 +99,7 @@ def test_tiny_neyshabur2017(tmp_path):
     assert (r / "figures/against_width.png").exists()
 
 
+@pytest.mark.slow
 def test_tiny_jiang2019(tmp_path):
     r = tiny(
         "jiang2019", tmp_path, sizes=[32, 48], model={"hidden": [[8, 8], [8, 8, 8]]}, train={"batch_size": [16, 32]}

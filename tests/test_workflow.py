@@ -266,6 +266,7 @@ def every_measure_filled(work, study):
     return m
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hidden", [[32], [16, 16, 16]], ids=["depth2", "depth4"])
 def test_any_depth_runs_end_to_end_with_every_measure(tmp_path, hidden):
     path = write_config(
@@ -279,6 +280,7 @@ def test_any_depth_runs_end_to_end_with_every_measure(tmp_path, hidden):
         assert [f[f"W{i}"].shape for i in range(1, depth + 1)] == list(zip([784] + hidden, hidden + [10]))
 
 
+@pytest.mark.slow
 def test_colour_images_with_three_classes_run_end_to_end(tmp_path):
     rng = np.random.default_rng(0)
 
