@@ -43,8 +43,10 @@ def why_unavailable() -> str | None:
 def install_if_missing(log=print) -> None:
     if _have_binaries():
         return
-    log("the SLURM test needs Debian's slurm-wlm and munge, which are missing: installing them now, system-wide, "
-        "with `apt-get update && apt-get install -y slurm-wlm munge` (run `make test-fast` to leave the cluster out)")
+    log(
+        "the SLURM test needs Debian's slurm-wlm and munge, which are missing: installing them now, system-wide, "
+        "with `apt-get update && apt-get install -y slurm-wlm munge` (run `make test-fast` to leave the cluster out)"
+    )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", "slurm-wlm", "munge"], check=True, env=env)
@@ -146,8 +148,10 @@ def slurm_cluster(log=print, ready_timeout: float = 60.0):
     if had_conf:
         shutil.copy2(conf, backup)
     cpus = os.cpu_count() or 1
-    log(f"writing {conf} for a one-node cluster" + (" (the existing file is restored afterwards)" if had_conf else
-                                                     " (removed afterwards)"))
+    log(
+        f"writing {conf} for a one-node cluster"
+        + (" (the existing file is restored afterwards)" if had_conf else " (removed afterwards)")
+    )
     conf.write_text(slurm_conf(state, cpus, max(1000, int(_free_memory_mb() * 0.8))))
     env = {**os.environ, "SLURM_CONF": str(conf)}
     started = []

@@ -224,3 +224,15 @@ def test_one_profile_per_purpose_and_nothing_loaded_behind_the_users_back():
     assert slurm["group-components"] == ["train=16"] and slurm["groups"] == ["train=train"]
     text = (ROOT / "profiles/slurm/config.yaml").read_text()
     assert "# slurm-qos:" in text  # the plugin's own QoS option, not slurm_extra
+
+
+def test_github_workflow_has_the_template_s_three_jobs_and_its_test_config_plans_the_tiny_study(tmp_path):
+    ci = yaml.safe_load((ROOT / ".github/workflows/main.yml").read_text())
+    assert set(ci["jobs"]) == {"formatting", "linting", "run-workflow"}
+    steps = " ".join(s.get("run", "") for s in ci["jobs"]["run-workflow"]["steps"])
+    assert ".test/config/config.yaml" in steps and "--report" in steps
+    assert "snakemake --lint" in " ".join(s.get("run", "") for s in ci["jobs"]["linting"]["steps"])
+    jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=ROOT / ".test/config/config.yaml"))
+    assert jobs["train"] == 4 and jobs["findings"] == 1
+    # the CI entry point still calls the README's test command
+    assert "make test" in (ROOT / ".ci/run").read_text() and "make test" in (ROOT / "README.md").read_text()[:600]

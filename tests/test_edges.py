@@ -32,9 +32,9 @@ from genstudy.config import (
     read_config_file,
     typed_config,
 )
-from genstudy.data import DataError, check_labels, load_dataset, prepare_pool_and_test, scale_images, stratified_split
+from genstudy.data import check_labels, load_dataset, prepare_pool_and_test, scale_images, stratified_split
 from genstudy.data import subset as draw_subset
-from genstudy.datasets import DATASETS, Dataset, keras_home, npz_headers
+from genstudy.datasets import DATASETS, Dataset, DatasetError, keras_home, npz_headers
 from genstudy.ranking import (
     conditional_mutual_information,
     granulated_kendall,
@@ -153,7 +153,7 @@ def test_pixels_are_scaled_exactly_at_every_boundary():
     np.testing.assert_array_equal(scale_images(unit, "s"), unit.astype(np.float32))  # already in [0, 1]: kept
     np.testing.assert_array_equal(scale_images(np.array([[0.0, 1.5]]), "s"), np.float32([[0.0, 1.5 / 255]]))
     assert scale_images(np.full((1, 2), 255.0), "s").max() == 1.0
-    with pytest.raises(DataError, match=r"s: pixel values above 255 \(max 256.0\)"):
+    with pytest.raises(DatasetError, match=r"s: pixel values above 255 \(max 256.0\)"):
         scale_images(np.full((1, 2), 256.0), "s")
     assert scale_images(np.ones((1, 3, 2, 2), bool), "s").shape == (1, 12)  # one image, colour, booleans
     assert scale_images(np.ones((2, 5, 5), np.int16), "s", (5, 5)).dtype == np.float32
@@ -164,7 +164,7 @@ def test_pixels_are_scaled_exactly_at_every_boundary():
         (np.array([[-1.0, 0.0]]), r"non-negative \(min -1.0\)"),
         (np.array([[np.inf]]), "finite"),
     ]:
-        with pytest.raises(DataError, match=why):
+        with pytest.raises(DatasetError, match=why):
             scale_images(bad, "s")
 
 
@@ -181,7 +181,7 @@ def test_labels_are_checked_at_every_boundary():
         (np.array([-1, 0]), 2, None, r"must lie in non-negative, found -1..0"),
         (np.array(["0", "1"]), 2, 3, r"got dtype <U1"),
     ]:
-        with pytest.raises(DataError, match=why):
+        with pytest.raises(DatasetError, match=why):
             check_labels(bad, n, "y", k)
     assert check_labels(np.array([7, 0]), 2, "y", None).tolist() == [7, 0]  # no K given: any non-negative
 
@@ -203,7 +203,7 @@ def test_the_stratified_split_hands_out_the_remainder_to_the_largest_fractions()
     expected = [math.floor(q) + (k in extra) for k, q in enumerate(quota)]
     assert np.bincount(y12[stratified_split(y12, 10, 0)[1]], minlength=12).tolist() == expected
     for bad in (0, 10):
-        with pytest.raises(DataError, match=rf"test_size must be between 1 and 9, got {bad}"):
+        with pytest.raises(DatasetError, match=rf"test_size must be between 1 and 9, got {bad}"):
             stratified_split(y, bad, 0)
 
 
@@ -213,7 +213,7 @@ def test_a_subset_may_take_the_whole_pool_and_uses_the_dataset_s_classes():
     whole = draw_subset(x, y, "random", 0, 10, 3)
     assert sorted(whole["index"]) == list(range(10)) and whole["x"].dtype == np.float32
     assert set(whole["y"]) <= {0, 1, 2} and not np.array_equal(whole["y"], draw_subset(x, y, "random", 1, 10, 3)["y"])
-    with pytest.raises(DataError, match=r"size 11 exceeds the training pool \(10 examples\)"):
+    with pytest.raises(DatasetError, match=r"size 11 exceeds the training pool \(10 examples\)"):
         draw_subset(x, y, "random", 0, 11, 3)
 
 
@@ -229,7 +229,7 @@ def test_an_official_test_split_is_kept_whole_at_its_size(tmp_path):
     np.savez(tmp_path / "e.npz", x_train=x, y_train=np.arange(30) % 3, x_test=x[:12], y_test=np.arange(12) % 3 + 5)
     assert load_dataset(str(tmp_path / "e.npz")).n_classes == 8  # K from the largest label of either split
     np.savez(tmp_path / "f.npz", x_train=x, y_train=np.arange(30) % 3, x_test=x[:12], y_test=np.full(12, -1))
-    with pytest.raises(DataError, match=rf"{tmp_path / 'f.npz'}: y_test: labels must lie in"):
+    with pytest.raises(DatasetError, match=rf"{tmp_path / 'f.npz'}: y_test: labels must lie in"):
         load_dataset(str(tmp_path / "f.npz"))
 
 
@@ -594,14 +594,14 @@ def test_a_named_dataset_is_checked_against_its_declared_shape_and_classes(monke
         ((x, y, x[:4], y[:4] + 7), r"toy: y_test: labels must lie in 0..9, found 7..10"),
     ]:
         declare(loaded)
-        with pytest.raises(DataError, match=why):
+        with pytest.raises(DatasetError, match=why):
             load_dataset("toy")
 
 
 def test_a_user_dataset_names_the_split_with_bad_labels(tmp_path):
     x = np.ones((4, 2, 2), np.uint8)
     np.savez(tmp_path / "d.npz", x_train=x, y_train=np.array([0, -1, 1, 1]), x_test=x, y_test=np.arange(4))
-    with pytest.raises(DataError, match=rf"{tmp_path / 'd.npz'}: y_train: labels must lie in non-negative"):
+    with pytest.raises(DatasetError, match=rf"{tmp_path / 'd.npz'}: y_train: labels must lie in non-negative"):
         load_dataset(str(tmp_path / "d.npz"))
 
 

@@ -161,7 +161,7 @@ def independent_sign_ascent(params, x, y, theta, bound, steps=300, eta=0.05):
 def loss0_checkpoints(mnist5k_pool):
     """Real loss0 checkpoints of the default network (784-64-64-10, Adam 1e-3, batch 128):
     correct labels at n = 128 and random labels at n = 256, trained as the workflow trains."""
-    from genstudy.labels import make_labels
+    from genstudy.data import make_labels
     from genstudy.model import glorot_uniform_init
     from genstudy.training import TrainSettings, train_to_targets
 
@@ -170,7 +170,7 @@ def loss0_checkpoints(mnist5k_pool):
     out = {}
     for mode, n in (("correct", 128), ("random", 256)):
         idx = np.random.default_rng(n).permutation(len(x))[:n]
-        labels = make_labels(y[idx], mode, np.random.default_rng(1), 10)
+        labels = make_labels(y, mode, 1, 10)[idx]
         r = train_to_targets(
             params0, x[idx], labels, xt[:200], yt[:200], TrainSettings(max_epochs=4000, seed=0), log=lambda m: None
         )

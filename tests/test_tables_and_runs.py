@@ -13,7 +13,7 @@ from genstudy.arrays import FileContractError, save_json
 from genstudy.config import ConfigError, check_config, dataset_shape
 from genstudy.resources import job_resources
 from genstudy.runs import TRAINING_COLUMNS, read_history, run_rows, write_training_outputs
-from genstudy.tables import RUN_KEYS, html_view, join_measures, read_measure_records
+from genstudy.tables import ROW_KEYS, html_view, join_measures, read_measure_records
 from genstudy.training import TrainResult, TrainSettings
 
 DEFAULT = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -176,7 +176,7 @@ def test_a_measures_record_with_an_undeclared_key_is_refused(tmp_path):
     save_json(tmp_path / "n.json", {"run": {"label_mode": "correct"}, "checkpoint": "acc1", "measures": {}})
     with pytest.raises(FileContractError, match=r"n.json: not a measures record"):
         read_measure_records([tmp_path / "n.json"])
-    assert RUN_KEYS[-1] == "checkpoint"
+    assert ROW_KEYS[-1] == "checkpoint"
 
 
 def full(**override):

@@ -168,6 +168,7 @@ rule plot_original_comparison:
         LIGHT_ENV
     params:
         target=config["train"]["target_loss"],
+        dataset=config["dataset"],
         code=code_version("plot_original_comparison.py"),
     script:
         "../scripts/plot_original_comparison.py"

@@ -35,7 +35,7 @@ from genstudy.curvature import TrainingLoss
 from genstudy.data import nested_subsets, prepare_pool_and_test
 from genstudy.model import flatten, glorot_uniform_init, ordered, tf_cross_entropy, tf_logits
 from genstudy.runtime import configure_tensorflow
-from genstudy.training import TrainSettings, _Run
+from genstudy.training import CompiledRun, TrainSettings
 
 
 def median_time(fn, reps: int) -> float:
@@ -78,7 +78,7 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
 
 def workflow_ms(tf, params0, x, y, xt, yt, epochs, reps):
     s = TrainSettings(max_epochs=10**9, target_loss=1e-30, chunk_epochs=epochs)
-    trainer = _Run(tf, params0, x, y, xt, yt, s)
+    trainer = CompiledRun(tf, params0, x, y, xt, yt, s)
     state = {"last": 0}
 
     def chunk():

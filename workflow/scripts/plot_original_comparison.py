@@ -9,4 +9,5 @@ plot_original_comparison(
     pd.read_csv(snakemake.input.published, comment="#"),
     snakemake.output[0],
     snakemake.params.target,
+    snakemake.params.dataset,
 )

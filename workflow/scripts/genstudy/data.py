@@ -12,10 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import DATASETS, DatasetError, read_npz_splits
-from .labels import make_labels as draw_labels
+from .labels import draw_labels
 from .seeds import STREAM_LABELS, STREAM_PERMUTATION, STREAM_SPLIT, rng_for
-
-DataError = DatasetError
 
 
 def scale_images(x, source: str, image_shape: tuple | None = None) -> np.ndarray:
@@ -26,24 +24,24 @@ def scale_images(x, source: str, image_shape: tuple | None = None) -> np.ndarray
     """
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
-        raise DataError(f"{source}: expected numeric pixel values, got dtype {x.dtype}")
+        raise DatasetError(f"{source}: expected numeric pixel values, got dtype {x.dtype}")
     if x.ndim not in (2, 3, 4) or len(x) == 0:
-        raise DataError(
+        raise DatasetError(
             f"{source}: expected a non-empty array of images (N, H, W), (N, H, W, C) or (N, D), got shape {x.shape}"
         )
     if image_shape is not None and x.shape[1:] not in (tuple(image_shape), (int(np.prod(image_shape)),)):
         flat = int(np.prod(image_shape))
-        raise DataError(
+        raise DatasetError(
             f"{source}: expected images of shape (N, {', '.join(map(str, image_shape))}) or (N, {flat}), got {x.shape}"
         )
     x = x.reshape(len(x), -1).astype(np.float64)
     if not np.isfinite(x).all():
-        raise DataError(f"{source}: pixel values must be finite (found NaN or infinity)")
+        raise DatasetError(f"{source}: pixel values must be finite (found NaN or infinity)")
     if x.min() < 0:
-        raise DataError(f"{source}: pixel values must be non-negative (min {x.min()})")
+        raise DatasetError(f"{source}: pixel values must be non-negative (min {x.min()})")
     if x.max() > 1.0:
         if x.max() > 255.0:
-            raise DataError(f"{source}: pixel values above 255 (max {x.max()})")
+            raise DatasetError(f"{source}: pixel values above 255 (max {x.max()})")
         x = x / 255.0
     return x.astype(np.float32)
 
@@ -54,16 +52,16 @@ def check_labels(y, n: int, source: str, n_classes: int | None = None) -> np.nda
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or len(y) != n:
-        raise DataError(f"{source}: expected labels of shape ({n},) to match the images, got {y.shape}")
+        raise DatasetError(f"{source}: expected labels of shape ({n},) to match the images, got {y.shape}")
     if y.dtype.kind not in "biuf":
-        raise DataError(f"{source}: labels must be integers 0..K-1, got dtype {y.dtype}")
+        raise DatasetError(f"{source}: labels must be integers 0..K-1, got dtype {y.dtype}")
     if y.dtype.kind == "f" and not (np.isfinite(y).all() and np.all(np.mod(y, 1) == 0)):
-        raise DataError(f"{source}: labels must be integers 0..K-1 (found fractional or non-finite values)")
+        raise DatasetError(f"{source}: labels must be integers 0..K-1 (found fractional or non-finite values)")
     y = y.astype(np.int64)
     high = n_classes - 1 if n_classes is not None else None
     if y.size and (y.min() < 0 or (high is not None and y.max() > high)):
         bound = f"0..{high}" if high is not None else "non-negative"
-        raise DataError(f"{source}: labels must lie in {bound}, found {y.min()}..{y.max()}")
+        raise DatasetError(f"{source}: labels must lie in {bound}, found {y.min()}..{y.max()}")
     return y
 
 
@@ -112,7 +110,7 @@ def stratified_split(y: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarr
     """
     y = np.asarray(y)
     if not 0 < test_size < len(y):
-        raise DataError(f"test_size must be between 1 and {len(y) - 1}, got {test_size}")
+        raise DatasetError(f"test_size must be between 1 and {len(y) - 1}, got {test_size}")
     rng = rng_for(seed, STREAM_SPLIT)
     classes, counts = np.unique(y, return_counts=True)
     quota = test_size * counts / counts.sum()
@@ -160,7 +158,7 @@ def subset(x_pool, y_pool_true, label_mode: str, seed: int, size: int, n_classes
     the seed's permutation, with the mode's labels drawn once over the whole pool."""
     order = subset_order(len(x_pool), seed)
     if size > len(order):
-        raise DataError(f"size {size} exceeds the training pool ({len(order)} examples)")
+        raise DatasetError(f"size {size} exceeds the training pool ({len(order)} examples)")
     labels = make_labels(y_pool_true, label_mode, seed, n_classes)
     idx = order[:size]
     return dict(x=x_pool[idx].astype(np.float32), y=labels[idx], y_true=y_pool_true[idx], index=idx)

@@ -81,7 +81,7 @@ def label_noise(name: str) -> float:
     return float(mode.noise(match))
 
 
-def make_labels(y_true, name: str, rng, n_classes: int):
+def draw_labels(y_true, name: str, rng, n_classes: int):
     """Labels trained on, for every example of the pool, drawn from ``rng``."""
     mode, match = parse_label_mode(name)
     return mode.draw(y_true, rng, int(n_classes), match)

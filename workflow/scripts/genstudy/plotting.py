@@ -366,8 +366,9 @@ def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
     return cols, values, stars
 
 
-def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path, target: float) -> None:
-    """The original's published arrays beside its protocol re-run here and the independent one."""
+def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path, target: float, dataset: str) -> None:
+    """The original's published arrays beside its protocol re-run here and the independent one,
+    for every label mode that both have."""
     quantities = [
         ("acc1", "epoch", "epochs to acc1"),
         ("loss0", "epoch", "epochs to loss0"),
@@ -375,7 +376,8 @@ def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path,
     ]
     fig, panels = grid(len(quantities), 3, width=4.6, height=3.6)
     for ax, (ckpt, column, label) in zip(panels, quantities):
-        for i, mode in enumerate(m for m in ("correct", "random") if m in set(table["label_mode"])):
+        modes = [m for m in dict.fromkeys(published["label_mode"]) if m in set(table["label_mode"])]
+        for i, mode in enumerate(modes):
             c = color(mode, i)
             pub = published[(published.label_mode == mode) & (published.quantity == f"{ckpt}_{column}")]
             ax.plot(
@@ -399,7 +401,7 @@ def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path,
         ax.grid(alpha=0.3)
     notes = [
         "Published: the arrays of mfmotta/deep_learning_generalization_experiments (files/*_arrays_*.npz). "
-        "Here: mean over seeds on the embedded 5k digits.",
+        f"Here: mean over seeds, dataset {dataset}.",
         "carry_optimizer: sizes trained from 1024 down, Adam's state carried over (the original's protocol); "
         "independent: a fresh optimiser per size.",
         CHECKPOINT_NOTE.format(target=target),

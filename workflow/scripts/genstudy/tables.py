@@ -11,9 +11,10 @@ import pandas as pd
 from .arrays import FileContractError, load_json, save_text
 from .labels import label_noise
 from .registry import ADJUSTED_SUFFIX, adjusted, check_record, columns, entry
+from .runs import RUN_KEYS, TRAINING_COLUMNS
 from .study import hidden_key
 
-RUN_KEYS = ["label_mode", "hidden", "learning_rate", "batch_size", "protocol", "size", "seed", "checkpoint"]
+ROW_KEYS = [*RUN_KEYS, "checkpoint"]  # a row of the tables: one run at one checkpoint
 
 # Baselines: what any measure must beat to be said to track generalization.
 BASELINES = {
@@ -31,7 +32,7 @@ def read_measure_records(paths) -> pd.DataFrame:
         try:
             check_record(doc["measures"])
             run = {**doc["run"], "hidden": hidden_key(doc["run"]["hidden"]), "checkpoint": doc["checkpoint"]}
-            rows.append({**{k: run[k] for k in RUN_KEYS}, **doc["measures"]})
+            rows.append({**{k: run[k] for k in ROW_KEYS}, **doc["measures"]})
         except (KeyError, TypeError) as exc:
             raise FileContractError(f"{p}: not a measures record ({type(exc).__name__}: {exc})") from exc
     return pd.DataFrame(rows)
@@ -42,11 +43,11 @@ def join_measures(training: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
     then the baselines, then every ranked column's adjusted form ``<name>_adj``."""
     depth, top_k = int(training["depth"].max()), _top_k(measures)
     cols = [c for c in columns(depth, top_k) if c not in training.columns and c not in BASELINES]
-    m = measures.reindex(columns=RUN_KEYS + cols)
-    out = training.merge(m, on=RUN_KEYS, how="left", validate="one_to_one")
+    m = measures.reindex(columns=ROW_KEYS + cols)
+    out = training.merge(m, on=ROW_KEYS, how="left", validate="one_to_one")
     missing = out[cols].isna().all(axis=1)
     if missing.any():
-        raise FileContractError(f"no measures for rows {out.loc[missing, RUN_KEYS].to_dict('records')[:3]}")
+        raise FileContractError(f"no measures for rows {out.loc[missing, ROW_KEYS].to_dict('records')[:3]}")
     for name, baseline in BASELINES.items():
         out[name] = baseline(out)
     ranked = [c for c in columns(depth, top_k) if entry(c).adjust]  # complexity measures and baselines
@@ -76,8 +77,6 @@ def _top_k(measures: pd.DataFrame) -> int:
 
 def read_training(path) -> pd.DataFrame:
     """training.csv with the column types the tables rely on; errors name the file."""
-    from .runs import TRAINING_COLUMNS
-
     try:
         t = pd.read_csv(path, dtype={"hidden": str})  # "64" stays the architecture "64", not a number
     except (OSError, ValueError, pd.errors.ParserError) as exc:

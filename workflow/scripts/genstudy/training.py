@@ -319,7 +319,7 @@ def optimizer_moments(optimizer: dict | None, names) -> tuple[dict | None, np.nd
     return {**moments, "step": int(optimizer["step"])}, busy
 
 
-class _Run:
+class CompiledRun:
     """One run's compiled loop: data, state and the compiled chunk function together."""
 
     def __init__(self, tf, params0, x, y, x_test, y_test, s: TrainSettings, optimizer: dict | None = None):
@@ -388,7 +388,7 @@ def train_to_targets(
     s = settings
     x, x_test = np.asarray(x, np.float32), np.asarray(x_test, np.float32)
     y, y_test = np.asarray(y, np.int64), np.asarray(y_test, np.int64)
-    run = _Run(tf, params0, x, y, x_test, y_test, s, optimizer)
+    run = CompiledRun(tf, params0, x, y, x_test, y_test, s, optimizer)
     fingerprint = job_fingerprint(s, params0, [x, y, x_test, y_test], optimizer)
     history = run.history_row0()
     state_path = Path(state_path) if state_path else None
@@ -415,7 +415,7 @@ def train_to_targets(
     )
 
 
-def _train_chunks(run: _Run, history, resumed_from: int, state_path, fingerprint: str, log):
+def _train_chunks(run: CompiledRun, history, resumed_from: int, state_path, fingerprint: str, log):
     """Compiled chunks until loss0 or max_epochs; saves the state and logs progress."""
     s, tf = run.s, run.tf
     next_log = (resumed_from // 100 + 1) * 100
