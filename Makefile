@@ -7,7 +7,8 @@ CONFIG ?= config.yaml
 # The TensorFlow build; for NVIDIA GPUs: make setup TENSORFLOW='tensorflow[and-cuda]==2.21.0'
 TENSORFLOW ?= tensorflow-cpu==2.21.0
 STAMP := $(VENV)/.installed-$(subst [,,$(subst ],,$(subst =,,$(TENSORFLOW))))
-STUDY = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)')).get('study', 'default'))")
+STUDY = $(shell PYTHONPATH=workflow/scripts $(BIN)/python -c "import yaml; from genstudy.study import study_name; \
+	c = yaml.safe_load(open('$(CONFIG)')) or {}; print(study_name(c.get('study', 'default'), [c], ['$(CONFIG)']))")
 
 .PHONY: setup run report findings test test-fast bench mutation lint dryrun lock clean
 

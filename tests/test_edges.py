@@ -965,3 +965,29 @@ def test_cmi_conditions_on_at_most_two_axes():
     e = 0.1 * (grid.a + grid.b + grid.c) + 0.01 * np.random.default_rng(0).random(16)
     got, _ = conditional_mutual_information(grid, v.astype(float), e, list("abcd"))
     assert got > 0.05 and got == pytest.approx(brute_force_cmi(grid.to_dict("records"), v, e, list("abcd"))[0])
+
+
+def test_a_job_s_reparse_of_the_config_does_not_load_the_dataset(tmp_path, monkeypatch):
+    import genstudy.config as cfg
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "d.npz"
+    np.savez(
+        path,
+        x_train=rng.integers(0, 255, (60, 4, 4)),
+        y_train=np.arange(60) % 3,
+        x_test=rng.integers(0, 255, (20, 4, 4)),
+        y_test=np.arange(20) % 3,
+    )
+    config = {
+        **DEFAULT,
+        "dataset": str(path),
+        "sizes": [16, 32],
+        "test_size": 10,
+        "train": {**DEFAULT["train"], "batch_size": 16},
+    }
+    full = check_config(config)
+    loads = []
+    monkeypatch.setattr(cfg, "check_dataset_content", lambda d: loads.append(d))
+    light = check_config(config, load_data=False)
+    assert loads == [] and light["n_classes"] == full["n_classes"] == 3 and light["pool_size"] == full["pool_size"]

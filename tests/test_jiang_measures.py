@@ -172,7 +172,13 @@ def loss0_checkpoints(mnist5k_pool):
         idx = np.random.default_rng(n).permutation(len(x))[:n]
         labels = make_labels(y, mode, 1, 10)[idx]
         r = train_to_targets(
-            params0, x[idx], labels, xt[:200], yt[:200], TrainSettings(max_epochs=4000, seed=0), log=lambda m: None
+            params0,
+            x[idx],
+            labels,
+            xt[:200],
+            yt[:200],
+            TrainSettings.with_defaults(max_epochs=4000, seed=0),
+            log=lambda m: None,
         )
         assert r.loss0_epoch is not None
         out[mode] = (r.final_params, x[idx].astype(np.float64), labels)
@@ -188,7 +194,7 @@ def test_sharpness_is_maximised_at_real_loss0_checkpoints(loss0_checkpoints, mod
     params, x, y = loss0_checkpoints[mode]
     params = {k: np.asarray(v, np.float64) for k, v in params.items()}
     theta = flatten(params)
-    s = MeasureSettings()
+    s = MeasureSettings.from_config()
     found = sharpness(
         TrainingLoss(params, x, y),
         theta,

@@ -351,7 +351,7 @@ def test_measures_over_margin_are_empty_with_a_note_when_the_margin_is_negative(
     params = tiny_params(5)
     x, _ = tiny_data(5, n=50)
     wrong = (logits(params, x).argmax(1) + 1) % 10  # labels the net gets wrong: every margin < 0
-    c = Context(params, tiny_params(6), x, wrong, x, MeasureSettings(), loss=None)
+    c = Context(params, tiny_params(6), x, wrong, x, MeasureSettings.from_config(), loss=None)
     rec, notes = margin_measures(c)
     assert rec["margin"] < 0
     assert all(
@@ -412,32 +412,36 @@ def test_unconverged_eigenvalues_are_left_empty_with_a_note(tiny):
     from genstudy.measures import MeasureSettings, checkpoint_measures
 
     params, x, y, loss, theta = tiny
-    rough = MeasureSettings(
-        top_k=3,
-        lanczos_max_iter=3,
-        slq_steps=3,
-        slq_runs=1,
-        eig_tol=1e-9,
-        trace_max_vectors=10,
-        sharpness_steps=2,
-        sharpness_restarts=1,
-        flatness_draws=2,
-        flatness_halvings=3,
+    rough = MeasureSettings.from_config(
+        dict(
+            top_k=3,
+            lanczos_max_iter=3,
+            slq_steps=3,
+            slq_runs=1,
+            eig_tol=1e-9,
+            trace_max_vectors=10,
+            sharpness_steps=2,
+            sharpness_restarts=1,
+            flatness_draws=2,
+            flatness_halvings=3,
+        )
     )
     rec, notes, _, _ = checkpoint_measures(params, params, x, y, x, rough, loss=loss)
     assert rec["hessian_eig_steps"] == 3
     empty = [i for i in (1, 2, 3) if rec[f"hessian_eig_{i}"] is None]
     assert empty and any("not converged" in n and "lanczos_max_iter" in n for n in notes)
-    fine = MeasureSettings(
-        top_k=3,
-        lanczos_max_iter=200,
-        slq_steps=10,
-        slq_runs=1,
-        trace_max_vectors=10,
-        sharpness_steps=2,
-        sharpness_restarts=1,
-        flatness_draws=2,
-        flatness_halvings=3,
+    fine = MeasureSettings.from_config(
+        dict(
+            top_k=3,
+            lanczos_max_iter=200,
+            slq_steps=10,
+            slq_runs=1,
+            trace_max_vectors=10,
+            sharpness_steps=2,
+            sharpness_restarts=1,
+            flatness_draws=2,
+            flatness_halvings=3,
+        )
     )
     rec, notes, _, _ = checkpoint_measures(params, params, x, y, x, fine, loss=loss)
     assert all(rec[f"hessian_eig_{i}"] is not None for i in (1, 2, 3)) and not any("converged" in n for n in notes)
@@ -448,15 +452,17 @@ def test_both_pacbayes_flatness_measures_are_recorded(tiny):
     from genstudy.measures import MeasureSettings, checkpoint_measures
 
     params, x, y, loss, theta = tiny
-    s = MeasureSettings(
-        top_k=2,
-        slq_steps=5,
-        slq_runs=1,
-        trace_max_vectors=10,
-        sharpness_steps=2,
-        sharpness_restarts=1,
-        flatness_draws=3,
-        flatness_halvings=6,
+    s = MeasureSettings.from_config(
+        dict(
+            top_k=2,
+            slq_steps=5,
+            slq_runs=1,
+            trace_max_vectors=10,
+            sharpness_steps=2,
+            sharpness_restarts=1,
+            flatness_draws=3,
+            flatness_halvings=6,
+        )
     )
     fitted = logits(params, x).argmax(1)
     rec, _, _, _ = checkpoint_measures(params, params, x, fitted, x, s, loss=C.TrainingLoss(params, x, fitted))

@@ -170,7 +170,7 @@ def diverging_problem(mnist5k_pool):
 
 def test_a_non_finite_loss_stops_training_naming_the_learning_rate(diverging_problem, tmp_path):
     params0, x, y, xt, yt = diverging_problem
-    s = TrainSettings(learning_rate=float("nan"), batch_size=16, max_epochs=50, chunk_epochs=10)
+    s = TrainSettings.with_defaults(learning_rate=float("nan"), batch_size=16, max_epochs=50, chunk_epochs=10)
     with pytest.raises(TrainingDiverged, match=r"training loss became nan at epoch 1 with learning rate nan"):
         train_to_targets(params0, x, y, xt, yt, s, state_path=tmp_path / "state.npz", log=lambda m: None)
     assert not (tmp_path / "state.npz").exists()  # nothing that looks like progress
@@ -181,10 +181,18 @@ def test_a_run_whose_weights_blow_up_is_marked_diverged(diverging_problem):
     to 0, and nothing of the run can be trusted."""
     params0, x, y, xt, yt = diverging_problem
     blown = train_to_targets(
-        params0, x, y, xt, yt, TrainSettings(learning_rate=1000.0, batch_size=16, max_epochs=20), log=lambda m: None
+        params0,
+        x,
+        y,
+        xt,
+        yt,
+        TrainSettings.with_defaults(learning_rate=1000.0, batch_size=16, max_epochs=20),
+        log=lambda m: None,
     )
     assert "weights' norm grew" in divergence(blown.history, params0, blown.final_params)
-    normal = train_to_targets(params0, x, y, xt, yt, TrainSettings(batch_size=16, max_epochs=20), log=lambda m: None)
+    normal = train_to_targets(
+        params0, x, y, xt, yt, TrainSettings.with_defaults(batch_size=16, max_epochs=20), log=lambda m: None
+    )
     assert divergence(normal.history, params0, normal.final_params) is None
     history = normal.history.copy()
     history[5, 1] = 150 * history[0, 1]

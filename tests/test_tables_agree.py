@@ -1,7 +1,7 @@
 """Extension points are tables, and every copy of a constant agrees with its one source."""
 
 import re
-from dataclasses import fields
+from dataclasses import MISSING, fields
 
 import pytest
 import yaml
@@ -67,19 +67,19 @@ def test_wildcard_constraint_uses_the_table():
     assert not re.search(r"corrupt\\\\d|corrupt\(100", common)
 
 
-def test_measure_settings_defaults_are_the_schemas():
+def test_settings_defaults_live_in_the_schema_only():
+    """No dataclass repeats a config default: the schema's are the ones a partial section gets."""
     schema = SCHEMA["properties"]["measures"]["properties"]
     assert {f.name for f in fields(MeasureSettings)} == set(schema)
-    for f in fields(MeasureSettings):
-        assert f.default == schema[f.name]["default"], f.name
-
-
-def test_train_settings_defaults_are_the_schemas():
-    schema = SCHEMA["properties"]["train"]["properties"]
-    defaults = {f.name: f.default for f in fields(TrainSettings)}
-    for key, spec in schema.items():
-        if key in defaults:
-            assert defaults[key] == spec["default"], key
+    assert all(f.default is MISSING for f in fields(MeasureSettings))
+    s = MeasureSettings.from_config({"top_k": 2})
+    assert s.top_k == 2 and all(getattr(s, k) == v["default"] for k, v in schema.items() if k != "top_k")
+    train = SCHEMA["properties"]["train"]["properties"]
+    no_default = {f.name for f in fields(TrainSettings) if f.default is MISSING}
+    assert no_default == {"learning_rate", "batch_size", "max_epochs", "target_loss", "chunk_epochs"}
+    assert no_default <= set(train)
+    t = TrainSettings.with_defaults(max_epochs=7)
+    assert t.max_epochs == 7 and all(getattr(t, k) == train[k]["default"] for k in no_default - {"max_epochs"})
 
 
 def test_checkpoint_names_have_one_source():

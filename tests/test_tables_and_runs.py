@@ -50,7 +50,7 @@ def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
         "size": size,
         "seed": 0,
     }
-    settings = TrainSettings(target_loss=0.1, max_epochs=3)
+    settings = TrainSettings.with_defaults(target_loss=0.1, max_epochs=3)
     write_training_outputs(result, settings, outputs, run, "subsets/x.npz", p0, log=lambda m: None)
     return run_dir, p0, p1, history
 
@@ -258,7 +258,9 @@ def test_a_diverged_run_is_marked_in_its_summary_and_rows(tmp_path):
     )
     said = []
     run = json.loads((run_dir / "summary.json").read_text())["run"]
-    write_training_outputs(result, TrainSettings(target_loss=0.1, max_epochs=3), outputs, run, "s.npz", p0, said.append)
+    write_training_outputs(
+        result, TrainSettings.with_defaults(target_loss=0.1, max_epochs=3), outputs, run, "s.npz", p0, said.append
+    )
     assert json.loads((run_dir / "summary.json").read_text())["diverged"] is True
     assert said[0].startswith("diverged: the training loss grew to 110")
     assert all(r["diverged"] is True for r in run_rows(run_dir, 6, 3))
@@ -328,7 +330,13 @@ def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_wei
     }
     run = json.loads((run_dir / "summary.json").read_text())["run"]
     write_training_outputs(
-        result, TrainSettings(target_loss=0.1, max_epochs=1), outputs, run, "s.npz", p0, log=lambda m: None
+        result,
+        TrainSettings.with_defaults(target_loss=0.1, max_epochs=1),
+        outputs,
+        run,
+        "s.npz",
+        p0,
+        log=lambda m: None,
     )
     for name in ("acc1", "ce001", "loss0"):
         with np.load(outputs[name]) as f:

@@ -23,7 +23,7 @@ def check_history_is_exact(result, params0, x, y, xt, yt):
 
 def test_stops_at_first_epoch_with_loss_at_target(problem):
     params0, x, y, xt, yt = problem
-    s = TrainSettings(batch_size=16, max_epochs=2000, target_loss=1e-2, seed=0, chunk_epochs=37)
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=2000, target_loss=1e-2, seed=0, chunk_epochs=37)
     r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
     h = r.history
     assert r.loss0_epoch == r.final_epoch == int(h[-1, 0]) and h[-1, 1] <= 1e-2
@@ -50,7 +50,7 @@ def test_stops_at_first_epoch_with_loss_at_target(problem):
 
 def test_ce001_snapshot_is_the_first_epoch_with_training_loss_at_most_one_hundredth(problem):
     params0, x, y, xt, yt = problem
-    s = TrainSettings(batch_size=16, max_epochs=2000, target_loss=1e-3, seed=1, chunk_epochs=23)
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=2000, target_loss=1e-3, seed=1, chunk_epochs=23)
     r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
     h = r.history
     first = int(h[np.argmax(h[:, 1] <= 0.01), 0])
@@ -61,7 +61,7 @@ def test_ce001_snapshot_is_the_first_epoch_with_training_loss_at_most_one_hundre
 
 def test_unreached_target_stops_at_max_epochs(problem):
     params0, x, y, xt, yt = problem
-    s = TrainSettings(batch_size=16, max_epochs=5, target_loss=1e-9, seed=0)
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=5, target_loss=1e-9, seed=0)
     r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
     assert r.loss0_epoch is None and r.acc1_epoch is None and r.ce001_epoch is None
     assert r.final_epoch == 5 and len(r.history) == 6
@@ -69,10 +69,14 @@ def test_unreached_target_stops_at_max_epochs(problem):
 
 def test_same_settings_same_numbers_and_seed_matters(problem):
     params0, x, y, xt, yt = problem
-    s = TrainSettings(batch_size=16, max_epochs=30, target_loss=1e-9, seed=3, chunk_epochs=7)
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=30, target_loss=1e-9, seed=3, chunk_epochs=7)
     a = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
-    b = train_to_targets(params0, x, y, xt, yt, TrainSettings(**{**s.__dict__, "chunk_epochs": 30}), log=lambda m: None)
-    c = train_to_targets(params0, x, y, xt, yt, TrainSettings(**{**s.__dict__, "seed": 4}), log=lambda m: None)
+    b = train_to_targets(
+        params0, x, y, xt, yt, TrainSettings.with_defaults(**{**s.__dict__, "chunk_epochs": 30}), log=lambda m: None
+    )
+    c = train_to_targets(
+        params0, x, y, xt, yt, TrainSettings.with_defaults(**{**s.__dict__, "seed": 4}), log=lambda m: None
+    )
     assert np.array_equal(a.history, b.history)  # chunking does not change the numbers
     assert all(np.array_equal(a.final_params[k], b.final_params[k]) for k in a.final_params)
     assert not np.array_equal(a.final_params["W1"], c.final_params["W1"])
@@ -80,7 +84,7 @@ def test_same_settings_same_numbers_and_seed_matters(problem):
 
 def test_partial_last_batch_is_used(problem):
     params0, x, y, xt, yt = problem
-    s = TrainSettings(batch_size=20, max_epochs=3, target_loss=1e-9, seed=0)
+    s = TrainSettings.with_defaults(batch_size=20, max_epochs=3, target_loss=1e-9, seed=0)
     r = train_to_targets(params0, x[:45], y[:45], xt, yt, s, log=lambda m: None)
     assert r.batches_per_epoch == 3
 
@@ -91,7 +95,7 @@ class Killed(Exception):
 
 def test_resume_from_saved_state_matches_uninterrupted_run(problem, tmp_path):
     params0, x, y, xt, yt = problem
-    s = TrainSettings(batch_size=16, max_epochs=260, target_loss=1e-9, chunk_epochs=50, seed=1)
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=260, target_loss=1e-9, chunk_epochs=50, seed=1)
     full = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
     state = tmp_path / "state.npz"
 
@@ -110,7 +114,7 @@ def test_resume_from_saved_state_matches_uninterrupted_run(problem, tmp_path):
     assert resumed.acc1_epoch == full.acc1_epoch
     assert all(np.array_equal(resumed.acc1_params[k], full.acc1_params[k]) for k in full.acc1_params)
     # a state from other settings is ignored, not resumed
-    other = TrainSettings(**{**s.__dict__, "learning_rate": 2e-3, "max_epochs": 3})
+    other = TrainSettings.with_defaults(**{**s.__dict__, "learning_rate": 2e-3, "max_epochs": 3})
     msgs = []
     r = train_to_targets(params0, x, y, xt, yt, other, state_path=state, log=msgs.append)
     assert r.resumed_from_epoch == 0 and any("ignoring" in m for m in msgs)
@@ -124,7 +128,7 @@ def test_recorded_test_metrics_are_those_of_the_saved_weights_on_the_full_test_i
     idle = ~np.any(x != 0, axis=0)
     inked = np.any(xt[:, idle] != 0, axis=1)
     assert inked.mean() > 0.1  # many test images have ink where no training image has any
-    s = TrainSettings(batch_size=16, max_epochs=80, target_loss=1e-9, seed=2, chunk_epochs=40)
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=80, target_loss=1e-9, seed=2, chunk_epochs=40)
     r = train_to_targets(params0, x, y, xt, yt, s, log=lambda m: None)
     for params, epoch in ((r.final_params, r.final_epoch), (r.acc1_params, r.acc1_epoch)):
         z = logits(params, xt, np.float64)
@@ -166,7 +170,7 @@ def test_adam_follows_keras_rule_step_by_step(mnist5k_pool):
     x, y, xt, yt = mnist5k_pool
     x, y = x[::97][:40].astype(np.float64), y[::97][:40]  # the pool is in class order: take every class
     params0 = glorot_uniform_init([784, 12, 10], 1)
-    s = TrainSettings(learning_rate=0.01, batch_size=40, max_epochs=4, target_loss=1e-9, seed=0)
+    s = TrainSettings.with_defaults(learning_rate=0.01, batch_size=40, max_epochs=4, target_loss=1e-9, seed=0)
     r = train_to_targets(params0, x, y, xt[::50].astype(np.float64), yt[::50], s, log=lambda m: None)
     assert len(set(y)) == 10
     expected = numpy_adam(params0, x.astype(np.float32).astype(np.float64), y, 4, 0.01)
@@ -182,15 +186,19 @@ def test_a_carried_optimizer_continues_the_run_it_came_from(mnist5k_pool):
     x, y, xt, yt = x[::97][:40], y[::97][:40], xt[::50], yt[::50]
     params0 = glorot_uniform_init([784, 12, 10], 2)
     settings = dict(learning_rate=0.01, batch_size=40, target_loss=1e-9, seed=0)
-    whole = train_to_targets(params0, x, y, xt, yt, TrainSettings(max_epochs=6, **settings), log=lambda m: None)
-    first = train_to_targets(params0, x, y, xt, yt, TrainSettings(max_epochs=3, **settings), log=lambda m: None)
+    whole = train_to_targets(
+        params0, x, y, xt, yt, TrainSettings.with_defaults(max_epochs=6, **settings), log=lambda m: None
+    )
+    first = train_to_targets(
+        params0, x, y, xt, yt, TrainSettings.with_defaults(max_epochs=3, **settings), log=lambda m: None
+    )
     second = train_to_targets(
         first.final_params,
         x,
         y,
         xt,
         yt,
-        TrainSettings(max_epochs=3, **settings),
+        TrainSettings.with_defaults(max_epochs=3, **settings),
         log=lambda m: None,
         optimizer=first.optimizer,
     )
@@ -199,7 +207,7 @@ def test_a_carried_optimizer_continues_the_run_it_came_from(mnist5k_pool):
     for k in whole.optimizer:
         np.testing.assert_allclose(second.optimizer[k], whole.optimizer[k], rtol=1e-5, atol=1e-9)
     fresh = train_to_targets(
-        first.final_params, x, y, xt, yt, TrainSettings(max_epochs=3, **settings), log=lambda m: None
+        first.final_params, x, y, xt, yt, TrainSettings.with_defaults(max_epochs=3, **settings), log=lambda m: None
     )
     assert not np.allclose(fresh.final_params["W2"], whole.final_params["W2"], rtol=1e-3)  # Adam's state matters
 
@@ -213,7 +221,7 @@ def test_progress_is_logged_every_hundred_epochs_and_at_the_end(problem):
         y,
         xt,
         yt,
-        TrainSettings(batch_size=48, max_epochs=250, target_loss=1e-9, chunk_epochs=50),
+        TrainSettings.with_defaults(batch_size=48, max_epochs=250, target_loss=1e-9, chunk_epochs=50),
         log=lines.append,
     )
     import re
@@ -230,19 +238,19 @@ def test_a_non_finite_loss_names_its_epoch_and_learning_rate():
 
     rows = np.array([[4, 0.5, 1, 0.6, 0.5], [5, np.nan, 1, 0.6, 0.5], [6, np.inf, 1, 0.6, 0.5]])
     with pytest.raises(TrainingDiverged, match=r"training loss became nan at epoch 5 with learning rate 0.5:"):
-        check_finite(rows, TrainSettings(learning_rate=0.5))
+        check_finite(rows, TrainSettings.with_defaults(learning_rate=0.5))
 
 
 def test_the_resume_fingerprint_covers_settings_weights_data_and_the_carried_optimizer(problem):
     from genstudy.training import job_fingerprint
 
     params0, x, y, xt, yt = problem
-    s, data = TrainSettings(), [x, y, xt, yt]
+    s, data = TrainSettings.with_defaults(), [x, y, xt, yt]
     base = job_fingerprint(s, params0, data, None)
     optimizer = {"m_W1": np.zeros(2), "step": np.array(3)}
-    assert base == job_fingerprint(TrainSettings(), dict(params0), list(data), None) and len(base) == 16
+    assert base == job_fingerprint(TrainSettings.with_defaults(), dict(params0), list(data), None) and len(base) == 16
     others = [
-        job_fingerprint(TrainSettings(seed=1), params0, data, None),
+        job_fingerprint(TrainSettings.with_defaults(seed=1), params0, data, None),
         job_fingerprint(s, {**params0, "b1": params0["b1"] + 1}, data, None),
         job_fingerprint(s, params0, [x, y, xt, yt + 1], None),
         job_fingerprint(s, params0, data, optimizer),

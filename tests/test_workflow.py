@@ -324,3 +324,13 @@ def test_every_table_row_s_test_metrics_are_its_checkpoint_s_on_the_test_set(tin
         z = logits(params, x, np.float64)
         assert row.test_acc == pytest.approx(np.mean(z.argmax(1) == y))
         assert row.test_loss == pytest.approx(cross_entropy(z, y).mean(), rel=1e-4)
+
+
+def test_a_partial_config_without_a_study_is_named_after_its_file(tmp_path):
+    path = tmp_path / "fewer_sizes.yaml"
+    path.write_text("sizes: [128, 256]\nseeds: [0]\n")
+    out = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path).stdout
+    assert "results/fewer_sizes/train/" in out and "results/default/" not in out
+    named = tmp_path / "named.yaml"
+    named.write_text("study: mine\nsizes: [128]\nseeds: [0]\n")
+    assert "results/mine/train/" in run_snakemake(tmp_path, "-n", "--cores", "1", configfile=named).stdout

@@ -135,7 +135,7 @@ from genstudy.contract import CHECKPOINTS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
 from genstudy.registry import FAMILIES  # noqa: E402
-from genstudy.study import SEGMENT_PATTERNS, architectures, as_list, runs, varying_axes  # noqa: E402
+from genstudy.study import SEGMENT_PATTERNS, architectures, as_list, runs, study_name, varying_axes  # noqa: E402
 
 # --- the config: typed, validated against the schema, checked -----------------------------
 with workflow.sourcecache.open(workflow.current_basedir.join("../schemas/config.schema.yaml")) as _f:
@@ -143,12 +143,20 @@ with workflow.sourcecache.open(workflow.current_basedir.join("../schemas/config.
 config.update(typed_config(dict(config), _SCHEMA))
 validate(config, "../schemas/config.schema.yaml", set_default=True)
 try:
-    DATA = check_config(config)
+    # a cluster job parses the workflow again: the main process has loaded and checked the data
+    DATA = check_config(config, load_data=getattr(workflow, "is_main_process", True))
 except ConfigError as exc:
     raise WorkflowError(f"Invalid configuration: {exc}") from None
 for _warning in DATA["warnings"]:
     logger.warning(f"Warning: {_warning}")
 
+_CLI_FILES = [str(f) for f in (getattr(workflow, "overwrite_configfiles", None) or [])]
+config["study"] = study_name(
+    config["study"],
+    [yaml.safe_load(open(f)) for f in _CLI_FILES],
+    _CLI_FILES,
+    getattr(getattr(workflow, "config_settings", None), "overwrite_config", None),
+)
 STUDY = config["study"]
 R = f"results/{STUDY}"  # every output of this study lives under R
 SIZES = [int(n) for n in config["sizes"]]

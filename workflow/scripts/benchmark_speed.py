@@ -77,7 +77,7 @@ def keras_fit_ms(tf, params0, x, y, xt, yt, epochs, reps):
 
 
 def workflow_ms(tf, params0, x, y, xt, yt, epochs, reps):
-    s = TrainSettings(max_epochs=10**9, target_loss=1e-30, chunk_epochs=epochs)
+    s = TrainSettings.with_defaults(max_epochs=10**9, target_loss=1e-30, chunk_epochs=epochs)
     trainer = CompiledRun(tf, params0, x, y, xt, yt, s)
     state = {"last": 0}
 
@@ -136,13 +136,17 @@ def measures_s(params0, x, y, x_test, y_test, reps: int) -> dict:
     from genstudy.measures import GROUPS, MeasureSettings, checkpoint_measures
     from genstudy.training import TrainSettings, train_to_targets
 
-    trained = train_to_targets(params0, x, y, x_test, y_test, TrainSettings(), log=lambda m: None).final_params
+    trained = train_to_targets(
+        params0, x, y, x_test, y_test, TrainSettings.with_defaults(), log=lambda m: None
+    ).final_params
     loss = TrainingLoss(trained, x, y)
     groups = {}
 
     def run():
         times = []
-        checkpoint_measures(trained, params0, x, y, x_test, MeasureSettings(), loss=loss, log=lambda m: times.append(m))
+        checkpoint_measures(
+            trained, params0, x, y, x_test, MeasureSettings.from_config(), loss=loss, log=lambda m: times.append(m)
+        )
         for line in times:
             name, seconds = line.strip().split(": ")
             groups.setdefault(name, []).append(float(seconds.rstrip(" s")))

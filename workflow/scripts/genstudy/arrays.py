@@ -6,6 +6,7 @@ leaves a half-written file under a final name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -54,13 +55,21 @@ def save_npz(path, **arrays) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def save_text(path, text: str) -> None:
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path beside ``path`` to write to; it becomes ``path`` (one rename) only
+    if the block finishes, so a killed or failing job never leaves a half-written file."""
     path, tmp = _atomic_target(path)
     try:
-        tmp.write_text(text)
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def save_text(path, text: str) -> None:
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
 
 
 def save_json(path, obj) -> None:

@@ -6,7 +6,9 @@ Imported by the Snakefile at parse time: no numpy here.
 
 from __future__ import annotations
 
+import functools
 import math
+from pathlib import Path
 
 import yaml
 
@@ -14,9 +16,20 @@ from .datasets import DATASETS, DatasetError, npz_headers
 from .labels import parse_label_mode
 from .study import as_list
 
+# The config schema: the one place the defaults are written. Jobs get complete, validated
+# sections from Snakemake and never read it; tests and benchmarks do, through ``schema_defaults``.
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+
 
 class ConfigError(ValueError):
     pass
+
+
+@functools.cache
+def schema_defaults(section: str) -> dict:
+    """The schema's default of every key of one section of the config (``train``, ``measures``…)."""
+    props = yaml.safe_load(SCHEMA_FILE.read_text())["properties"][section]["properties"]
+    return {k: v["default"] for k, v in props.items() if "default" in v}
 
 
 def typed_config(value, schema: dict, defs: dict | None = None):
@@ -169,6 +182,16 @@ def check_dataset_content(dataset: str) -> dict:
     return {"n_classes": s.n_classes, "warnings": warnings}
 
 
+def label_classes(dataset: str) -> int | None:
+    """K of a user's .npz from its label arrays alone (max label + 1); None without numpy."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    with np.load(dataset) as f:
+        return int(max(f["y_train"].max(), f["y_test"].max())) + 1
+
+
 def check_settings(config: dict) -> None:
     """Rules across keys, and finiteness (YAML's .nan and .inf pass JSON Schema)."""
     bad = non_finite_keys(config)
@@ -225,11 +248,13 @@ def machine_memory_mb() -> float:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
 
 
-def check_config(config: dict) -> dict:
+def check_config(config: dict, load_data: bool = True) -> dict:
     """Raise ConfigError naming the key when the (schema-valid) config cannot run.
 
     Returns what the checks learnt about the dataset (pool size, features, classes) and
-    warnings to show.
+    warnings to show. ``load_data`` False skips what reads a whole user dataset or probes the
+    network: the main Snakemake process has checked it already, and every cluster job parses
+    the workflow again (it then reads only the labels, for the number of classes).
     """
     check_settings(config)
     if config["dataset"] == "mnist5k" and config["test_size"] >= DATASETS["mnist5k"].n_examples:
@@ -247,8 +272,11 @@ def check_config(config: dict) -> dict:
         raise ConfigError(
             f"sizes: {big} larger than the training pool of {config['dataset']} ({shape['pool_size']} examples)"
         )
-    check_dataset_available(config["dataset"])
-    content = check_dataset_content(config["dataset"])
+    if load_data:
+        check_dataset_available(config["dataset"])
+        content = check_dataset_content(config["dataset"])
+    else:
+        content = {"warnings": [], "n_classes": shape["n_classes"] or label_classes(config["dataset"])}
     shape["n_classes"] = shape["n_classes"] or content.get("n_classes")
     limit = config.get("max_job_memory_gb")
     check_memory(config, shape, limit * 1024 if limit else machine_memory_mb())

@@ -45,35 +45,40 @@ from .seeds import STREAM_EIG, STREAM_FLAT, STREAM_GRAD_NOISE, STREAM_SHARP, STR
 
 @dataclass(frozen=True)
 class MeasureSettings:
-    """Settings of every estimator; the defaults are the config schema's (a test checks they agree)."""
+    """Settings of every estimator: the config's ``measures`` section. The defaults live in the
+    schema only (``from_config`` fills what a section leaves out from there)."""
 
-    seed: int = 0
-    margin_percentile: float = 5
-    top_k: int = 5
-    lanczos_max_iter: int = 100
-    eig_tol: float = 1.0e-3
-    trace_tol: float = 0.02
-    trace_min_vectors: int = 10
-    trace_max_vectors: int = 20
-    slq_runs: int = 2
-    slq_steps: int = 60
-    sharpness_alpha: float = 5.0e-4
-    sharpness_steps: int = 40
-    sharpness_restarts: int = 3
-    sharpness_polish_iter: int = 10
-    flatness_draws: int = 10
-    flatness_halvings: int = 15
-    flatness_target_drop: float = 0.1
-    flatness_epsilon: float = 1.0e-3
-    jacobian_points: int = 1000
+    seed: int
+    margin_percentile: float
+    top_k: int
+    lanczos_max_iter: int
+    eig_tol: float
+    trace_tol: float
+    trace_min_vectors: int
+    trace_max_vectors: int
+    slq_runs: int
+    slq_steps: int
+    sharpness_alpha: float
+    sharpness_steps: int
+    sharpness_restarts: int
+    sharpness_polish_iter: int
+    flatness_draws: int
+    flatness_halvings: int
+    flatness_target_drop: float
+    flatness_epsilon: float
+    jacobian_points: int
 
     @classmethod
-    def from_config(cls, section: dict | None) -> MeasureSettings:
+    def from_config(cls, section: dict | None = None) -> MeasureSettings:
         types = {f.name: {"int": int, "float": float}[f.type] for f in fields(cls)}
         unknown = sorted(set(section or {}) - set(types))
         if unknown:
             raise ValueError(f"measures: unknown settings {unknown}")
-        return cls(**{k: types[k](v) for k, v in (section or {}).items()})
+        if set(section or {}) != set(types):
+            from .config import schema_defaults
+
+            section = {**schema_defaults("measures"), **(section or {})}
+        return cls(**{k: types[k](v) for k, v in section.items()})
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .arrays import atomic_output
 from .contract import CE_CHECKPOINT_LOSS
 from .labels import label_noise
 from .registry import FAMILIES, MEASURES, entry
@@ -163,7 +164,8 @@ def finish(fig, path, title: str, notes: list[str], handles_from=None, legend_co
     fig.suptitle(title, fontsize=11, x=0.01, y=1 - 0.08 / height, ha="left", va="top")
     fig.text(0.01, 0.06 / height, "\n".join(notes), fontsize=8.5, va="bottom", ha="left", color="0.25")
     fig.tight_layout(rect=(0, bottom_in / height, 1, 1 - top_in / height))
-    fig.savefig(path, dpi=110)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
 

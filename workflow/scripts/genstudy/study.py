@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def as_list(value) -> list:
@@ -130,3 +131,16 @@ def varying_axes(config: dict) -> list[str]:
     else:
         axes["hidden"] = [hidden_key(a) for a in archs]
     return [name for name, values in axes.items() if len(set(values)) > 1]
+
+
+def study_name(config_study: str, config_files: list[dict], files: list[str], cli_config: dict | None = None) -> str:
+    """The study a run writes to: ``study`` as the config gives it, unless config files were
+    given (``files``, parsed as ``config_files``) and neither they nor ``--config`` name a study.
+    Such a partial config would otherwise inherit config.yaml's and write into another study's
+    results; it is named after its file instead (``my_lr.yaml`` → ``my_lr``)."""
+    import re
+
+    if not files or "study" in (cli_config or {}) or any("study" in (c or {}) for c in config_files):
+        return config_study
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(files[-1]).stem).lstrip("._-")
+    return stem or config_study

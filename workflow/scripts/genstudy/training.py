@@ -34,15 +34,28 @@ from .runtime import configure_tensorflow
 
 @dataclass(frozen=True)
 class TrainSettings:
-    learning_rate: float = 1e-3
-    batch_size: int = 128
-    max_epochs: int = 3000
-    target_loss: float = 1e-5
-    seed: int = 0
-    chunk_epochs: int = 100
+    """A run's training settings: the config's ``train`` keys (their defaults live in the schema
+    only: ``with_defaults``), the run's seed, and Keras' Adam constants, which are not config."""
+
+    learning_rate: float
+    batch_size: int
+    max_epochs: int
+    target_loss: float
+    chunk_epochs: int
+    seed: int = 0  # the run's seed: a wildcard of the train rule
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-7  # Keras' Adam default
+
+    @classmethod
+    def with_defaults(cls, **settings) -> TrainSettings:
+        """The schema's defaults of ``train``, overridden by ``settings``."""
+        from dataclasses import fields
+
+        from .config import schema_defaults
+
+        names = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in schema_defaults("train").items() if k in names}, **settings})
 
 
 @dataclass
