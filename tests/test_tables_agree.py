@@ -1,6 +1,7 @@
 """Extension points are tables, and every copy of a constant agrees with its one source."""
 
 import re
+import sys
 from dataclasses import MISSING, fields
 
 import pytest
@@ -92,3 +93,20 @@ def test_checkpoint_names_have_one_source():
         if p.suffix in (".py", ".smk") and p.is_file() and p.name != "contract.py" and literal.search(p.read_text())
     ]
     assert CHECKPOINTS == ("acc1", "ce001", "loss0") and not offenders, offenders
+
+
+def test_every_config_key_is_described_and_config_readme_is_generated_from_the_schema():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from config_readme import config_readme
+
+    def undescribed(props, prefix=""):
+        for key, spec in props.items():
+            if "description" not in spec:
+                yield prefix + key
+            if spec.get("type") == "object":
+                yield from undescribed(spec.get("properties", {}), f"{prefix}{key}.")
+
+    assert list(undescribed(SCHEMA["properties"])) == []
+    text = (ROOT / "config" / "README.md").read_text()
+    assert text == config_readme(SCHEMA), "regenerate with: python tools/config_readme.py"
+    assert "| `measures.sharpness_polish_iter` | integer | `10` |" in text
