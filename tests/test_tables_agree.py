@@ -110,3 +110,16 @@ def test_every_config_key_is_described_and_config_readme_is_generated_from_the_s
     text = (ROOT / "config" / "README.md").read_text()
     assert text == config_readme(SCHEMA), "regenerate with: python tools/config_readme.py"
     assert "| `measures.sharpness_polish_iter` | integer | `10` |" in text
+
+
+def test_readme_is_short_quotes_the_findings_file_and_links_what_exists():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from readme_findings import END, START, summary
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) < 150 and readme.splitlines()[3] == "make run     # set up (a .venv from requirements.lock) and run the default study"
+    block = readme.split(START)[1].split(END)[0].strip()
+    assert block and block == summary((ROOT / "docs/findings.md").read_text()).strip()
+    for link in re.findall(r"\]\(([^)#]+)\)", readme):
+        if not link.startswith("http"):
+            assert (ROOT / link).exists(), link

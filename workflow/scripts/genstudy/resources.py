@@ -3,7 +3,7 @@
 Used twice, so the two never disagree: by the config check, which refuses a network
 that cannot fit before any job starts, and by the rules' ``resources``, which grow
 with n, the architecture and the retry attempt. The per-example costs are sized
-generously from ``make bench`` (see README, "How it scales"); the headroom covers
+generously from ``make bench`` (docs/performance.md, "How it scales"); the headroom covers
 slower nodes. No numpy: the Snakefile calls these at parse time.
 """
 
