@@ -117,7 +117,10 @@ def test_readme_is_short_quotes_the_findings_file_and_links_what_exists():
     from readme_findings import END, START, summary
 
     readme = (ROOT / "README.md").read_text()
-    assert len(readme.splitlines()) < 150 and readme.splitlines()[3] == "make run     # set up (a .venv from requirements.lock) and run the default study"
+    assert (
+        len(readme.splitlines()) < 150
+        and readme.splitlines()[3] == "make run     # set up (a .venv from requirements.lock) and run the default study"
+    )
     block = readme.split(START)[1].split(END)[0].strip()
     assert block and block == summary((ROOT / "docs/findings.md").read_text()).strip()
     for link in re.findall(r"\]\(([^)#]+)\)", readme):

@@ -44,7 +44,7 @@ def config_readme(schema: dict) -> str:
         "`results/<its file name>/`. Run one with `make run CONFIG=path.yaml` (also `make report`,",
         "`make findings`, `make dryrun`), or `snakemake --cores all --configfile path.yaml`; single keys on",
         "the command line: `snakemake --cores all --config sizes=[128,256] 'train={max_epochs: 500}'`.",
-        "The presets in `presets/` rerun published experiments (`docs/study.md`, \"Presets\").",
+        'The presets in `presets/` rerun published experiments (`docs/study.md`, "Presets").',
         "",
         "| key | type | default | what it is |",
         "|---|---|---|---|",
