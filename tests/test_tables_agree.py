@@ -126,3 +126,14 @@ def test_readme_is_short_quotes_the_findings_file_and_links_what_exists():
     for link in re.findall(r"\]\(([^)#]+)\)", readme):
         if not link.startswith("http"):
             assert (ROOT / link).exists(), link
+
+
+def test_performance_page_quotes_the_benchmark_file():
+    import json
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from performance_tables import tables
+
+    page = (ROOT / "docs/performance.md").read_text()
+    quoted = page.split("<!-- speed:start -->\n")[1].split("<!-- speed:end -->")[0]
+    assert quoted == tables(json.loads((ROOT / "results/benchmarks/speed.json").read_text()))

@@ -133,19 +133,28 @@ def curvature_ms(params0, x, y, reps):
 def measures_s(params0, x, y, x_test, y_test, reps: int) -> dict:
     """Seconds for every measure of one checkpoint, at loss0 of a real training run (warm:
     median over repetitions after a first call that compiles), and per group of measures."""
-    from genstudy.measures import GROUPS, MeasureSettings, checkpoint_measures
+    from genstudy.measures import GROUPS, MeasureSettings, RunInfo, checkpoint_measures
     from genstudy.training import TrainSettings, train_to_targets
 
-    trained = train_to_targets(
-        params0, x, y, x_test, y_test, TrainSettings.with_defaults(), log=lambda m: None
-    ).final_params
+    settings = TrainSettings.with_defaults()
+    result = train_to_targets(params0, x, y, x_test, y_test, settings, log=lambda m: None)
+    trained = result.final_params
+    run_info = RunInfo(result.history, result.batches_per_epoch, settings.batch_size)
     loss = TrainingLoss(trained, x, y)
     groups = {}
 
     def run():
         times = []
         checkpoint_measures(
-            trained, params0, x, y, x_test, MeasureSettings.from_config(), loss=loss, log=lambda m: times.append(m)
+            trained,
+            params0,
+            x,
+            y,
+            x_test,
+            MeasureSettings.from_config(),
+            loss=loss,
+            log=lambda m: times.append(m),
+            run=run_info,
         )
         for line in times:
             name, seconds = line.strip().split(": ")
