@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from genstudy.data import (
-    DataError,
     make_labels,
     nested_subsets,
     prepare_pool_and_test,
@@ -10,6 +9,7 @@ from genstudy.data import (
     stratified_split,
     subset_order,
 )
+from genstudy.datasets import DatasetError
 from genstudy.labels import parse_label_mode
 
 
@@ -90,12 +90,12 @@ def test_npz_dataset_path_layout_and_errors(tmp_path):
     assert np.bincount(y_test).tolist() == [2] * 10
     bad = tmp_path / "bad.npz"
     np.savez(bad, x_train=np.zeros((10, 5)), y_train=np.zeros(10), x_test=np.zeros((2, 784)), y_test=np.zeros(2))
-    with pytest.raises(DataError, match=r"y_train.*labels of shape \(10,\)|x_test.*shape \(N, 5\)"):
+    with pytest.raises(DatasetError, match=r"y_train.*labels of shape \(10,\)|x_test.*shape \(N, 5\)"):
         prepare_pool_and_test(str(bad), 1, 0)
-    with pytest.raises(DataError, match="not found"):
+    with pytest.raises(DatasetError, match="not found"):
         prepare_pool_and_test(str(tmp_path / "missing.npz"), 10, 0)
     np.savez(bad, x_train=np.zeros((10, 784)))
-    with pytest.raises(DataError, match="missing arrays"):
+    with pytest.raises(DatasetError, match="missing arrays"):
         prepare_pool_and_test(str(bad), 1, 0)
 
 
@@ -115,7 +115,7 @@ def test_keras_mnist_cache_is_read_without_download(tmp_path, monkeypatch):
 
 
 def test_scale_rejects_wrong_shapes():
-    with pytest.raises(DataError, match=r"expected images of shape \(N, 28, 28\) or \(N, 784\)"):
+    with pytest.raises(DatasetError, match=r"expected images of shape \(N, 28, 28\) or \(N, 784\)"):
         scale_images(np.zeros((3, 10)), "images", image_shape=(28, 28))
-    with pytest.raises(DataError, match="expected a non-empty array of images"):
+    with pytest.raises(DatasetError, match="expected a non-empty array of images"):
         scale_images(np.zeros((3, 2, 2, 2, 2)), "images")
