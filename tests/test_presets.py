@@ -105,6 +105,6 @@ def test_tiny_jiang2019(tmp_path):
         "jiang2019", tmp_path, sizes=[32, 48], model={"hidden": [[8, 8], [8, 8, 8]]}, train={"batch_size": [16, 32]}
     )
     psi = pd.read_csv(r / "tables/granulated_kendall.csv")
-    assert set(psi.axis) == {"size", "learning_rate", "batch_size", "depth", "Psi", "CMI"}
+    assert set(psi.axis) == {"size", "learning_rate", "batch_size", "depth", "Psi", "CMI", "CMI_pgdl"}
     for axis in ("learning_rate", "batch_size", "depth"):
         assert (r / f"figures/against_{axis}.png").exists()

@@ -256,28 +256,6 @@ def axis_figures():
     return [f"against_{axis}" for axis in varying_axes(config) if axis != "size"]
 
 
-def git_commit():
-    """The commit the workflow runs from (``-dirty`` with uncommitted changes), for the
-    findings' provenance; ``unknown`` outside a git checkout."""
-    import subprocess
-
-    here = os.path.dirname(PACKAGE_DIR)
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
-
-
 def all_outputs():
     names = (
         "training",

@@ -151,7 +151,8 @@ rule findings:
     params:
         study=STUDY,
         config=config,
-        commit=git_commit(),
+        # the checkout the workflow runs from; none when it is imported as a remote module
+        repository=os.path.dirname(os.path.dirname(PACKAGE_DIR)) if ON_DISK else "",
         code=code_version("findings.py"),
     script:
         "../scripts/findings.py"

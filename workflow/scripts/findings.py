@@ -1,7 +1,7 @@
 import pandas as pd
 
 from genstudy.arrays import save_text
-from genstudy.findings import findings_markdown
+from genstudy.findings import findings_markdown, git_commit
 from genstudy.logs import log, redirect_output
 
 redirect_output(snakemake.log[0])
@@ -13,7 +13,7 @@ text = findings_markdown(
     pd.read_csv(inp.measures, dtype={"hidden": str}),
     snakemake.params.study,
     dict(snakemake.params.config),
-    snakemake.params.commit,
+    git_commit(snakemake.params.repository),
 )
 save_text(snakemake.output[0], text)
 log(text)

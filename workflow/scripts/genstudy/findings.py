@@ -16,6 +16,24 @@ import pandas as pd
 HEADLINE = ("Psi", "tau")  # criteria the findings read: Ψ (per-axis average) and τ over a checkpoint
 
 
+def git_commit(repository) -> str:
+    """The commit of the workflow's checkout (``-dirty`` with uncommitted changes to tracked files),
+    for the findings' provenance; ``unknown`` outside a git checkout. Read when the findings are
+    written, not a rule parameter, so committing does not rerun the rule."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=repository, capture_output=True, text=True, check=True).stdout.strip()
+
+    if not repository:
+        return "unknown"
+    try:
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+        return git("rev-parse", "--short=12", "HEAD") + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
 

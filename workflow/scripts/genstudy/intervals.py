@@ -61,7 +61,8 @@ def _one_hot(seed_index: np.ndarray, n_seeds: int) -> np.ndarray:
 
 def tau_blocks(seed_index, values, errors, n_seeds: int, pair_mask=None) -> dict:
     """S × S matrices over ordered row pairs (i in seed s, j in seed t) of τ-b's counts:
-    ``cd`` Σ sign Δμ · sign Δerr, ``n`` pairs, ``tx``/``ty`` pairs tied in μ/in the error.
+    ``cd`` Σ sign Δμ · sign Δerr, ``n`` pairs, ``tx``/``ty`` pairs tied in μ/in the error; and
+    ``rows``, the defined rows of each seed.
     Rows where either side is undefined take part in no pair; ``pair_mask`` (n × n,
     boolean) keeps only some pairs."""
     v, e = np.asarray(values, float), np.asarray(errors, float)
@@ -75,12 +76,17 @@ def tau_blocks(seed_index, values, errors, n_seeds: int, pair_mask=None) -> dict
     sx, sy = np.where(valid, sx, 0.0), np.where(valid, sy, 0.0)
     one_hot = _one_hot(np.asarray(seed_index), n_seeds)
     quantities = {"cd": sx * sy, "n": valid.astype(float), "tx": valid & (sx == 0), "ty": valid & (sy == 0)}
-    return {k: one_hot.T @ np.asarray(q, float) @ one_hot for k, q in quantities.items()}
+    out = {k: one_hot.T @ np.asarray(q, float) @ one_hot for k, q in quantities.items()}
+    out["rows"] = one_hot[ok].sum(axis=0)  # rows per seed where both sides are defined
+    return out
 
 
-def tau_b_draws(blocks: dict, counts: np.ndarray) -> np.ndarray:
-    """τ-b of every draw (rows of ``counts``); NaN where a side is constant."""
-    t = {k: np.einsum("bs,st,bt->b", counts, K, counts) for k, K in blocks.items()}
+def tau_b_draws(blocks: dict, counts: np.ndarray, min_n: int = 3) -> np.ndarray:
+    """τ-b of every draw (rows of ``counts``); NaN where a side is constant, and everywhere when
+    the sample has fewer than ``min_n`` rows where both sides are defined (as ``ranking.kendall``)."""
+    if blocks["rows"].sum() < min_n:
+        return np.full(len(counts), np.nan)
+    t = {k: np.einsum("bs,st,bt->b", counts, blocks[k], counts) for k in ("cd", "n", "tx", "ty")}
     den = np.sqrt(np.clip(t["n"] - t["tx"], 0, None) * np.clip(t["n"] - t["ty"], 0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, t["cd"] / np.where(den > 0, den, 1.0), np.nan)

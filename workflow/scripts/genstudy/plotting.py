@@ -424,6 +424,19 @@ def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> Non
     measure has one colour in every panel."""
     raw = environments[(environments["form"] == "raw") & environments["sign_error"].notna()]
     checkpoints = list(dict.fromkeys(environments["checkpoint"]))
+    if raw.empty:
+        fig, ax = plt.subplots(figsize=(7, 2.5))
+        ax.axis("off")
+        ax.text(
+            0.5,
+            0.5,
+            "No environment was resolved: the study varies no axis, or every error difference\n"
+            "between its settings is within test-set noise.",
+            ha="center",
+            va="center",
+        )
+        finish(fig, path, "Robust sign error: no environment", [])
+        return
     picks = {}
     for ckpt in checkpoints:
         means = raw[raw["checkpoint"] == ckpt].groupby("measure")["sign_error"].mean().sort_values()

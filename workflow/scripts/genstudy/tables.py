@@ -60,6 +60,8 @@ def join_measures(training: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFram
 
 def adjusted_value(value, m, how) -> float:
     """The adjusted form of one cell; NaN where it is undefined (an empty cell is NaN too)."""
+    if value is None or pd.isna(value):
+        return np.nan
     a = adjusted(float(value), int(m), how)
     return np.nan if a is None else a
 
