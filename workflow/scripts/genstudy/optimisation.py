@@ -57,11 +57,17 @@ def loss_gradient(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.concatenate([g.ravel() for g in grads])
 
 
-def gradient_noise(params: dict, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator) -> float:
+def gradient_noise(
+    params: dict, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> float | None:
     """The variance of mini-batch gradients at the checkpoint (Jiang et al. eq. 60): the
     training subset in one shuffled order is cut into the run's mini-batches of
     ``batch_size`` (the last one partial, as in training), and the result is the mean over
-    the mini-batches of ‖g_b − g‖², g the full-subset gradient."""
+    the mini-batches of ‖g_b − g‖², g the full-subset gradient. None when the subset is one
+    mini-batch: every step then sees the full gradient, and there is no noise to measure (what
+    the arithmetic leaves is rounding)."""
+    if len(x) <= batch_size:
+        return None
     full = loss_gradient(params, x, y)
     order = rng.permutation(len(x))
     batches = [order[i : i + batch_size] for i in range(0, len(x), batch_size)]

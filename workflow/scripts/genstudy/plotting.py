@@ -195,9 +195,10 @@ def plot_training(
 
 
 def family_columns(table: pd.DataFrame, family: str) -> list[str]:
-    """The ranked raw measures of a family that the table has values for, in registry order."""
+    """The ranked raw measures of a family that vary over the table's runs, in registry order (a
+    constant one, like the parameter count of a single architecture, would draw flat lines)."""
     names = [c.name for c in MEASURES if c.family == family and c.ranked]
-    return [n for n in names if n in table.columns and table[n].notna().any()]
+    return [n for n in names if n in table.columns and table[n].nunique(dropna=True) > 1]
 
 
 def plot_family(table: pd.DataFrame, family: str, order, path, axes: list[str], target: float) -> None:

@@ -35,6 +35,7 @@ class Column:
     label: str
     adjust: str = "sqrt"  # "sqrt": √(C/m); "log": ½(log C − log m); "": no adjusted form
     orientation: int = 1
+    source: str = ""  # the paper and equation that define it
 
     @property
     def ranked(self) -> bool:
@@ -49,16 +50,24 @@ MEASURES = (
     Column("l2_seed", "complexity", "norm", r"$4\prod_i\|W_i\|_F^2$ (the original's L2)", adjust="log"),
     Column("dist_init", "complexity", "norm", r"$\|w - w_0\|_2$ (distance to init.)"),
     # Jiang et al. 2019 (arXiv 1912.02178, App. C), without the 4^d or h_i factors
-    Column("n_params", "complexity", "norm", "number of parameters (Jiang eq. 1)"),
-    Column("prod_of_spec", "complexity", "norm", r"$\prod_i\|W_i\|_2^2$ (Jiang eq. 34)", adjust="log"),
-    Column("sum_of_spec", "complexity", "norm", r"$d(\prod_i\|W_i\|_2^2)^{1/d}$ (Jiang eq. 35)"),
-    Column("fro_over_spec", "complexity", "norm", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2$ (Jiang eq. 36)"),
-    Column("prod_of_fro", "complexity", "norm", r"$\prod_i\|W_i\|_F^2$ (Jiang eq. 37)", adjust="log"),
-    Column("sum_of_fro", "complexity", "norm", r"$d(\prod_i\|W_i\|_F^2)^{1/d}$ (Jiang eq. 38)"),
-    Column("fro_dist", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_F^2$ (Jiang eq. 42)"),
-    Column("param_norm", "complexity", "norm", r"$\sum_i\|W_i\|_F^2$ (Jiang eq. 43)"),
-    Column("dist_spec_init", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_2^2$ (Jiang eq. 44)"),
-    Column("path_norm", "complexity", "norm", r"path norm $\sum f_{w^2}(\mathbf{1})$ (Jiang eq. 45)"),
+    Column("n_params", "complexity", "norm", "number of parameters", source="Jiang et al. 2019, eq. 1"),
+    Column(
+        "prod_of_spec", "complexity", "norm", r"$\prod_i\|W_i\|_2^2$", adjust="log", source="Jiang et al. 2019, eq. 34"
+    ),
+    Column("sum_of_spec", "complexity", "norm", r"$d(\prod_i\|W_i\|_2^2)^{1/d}$", source="Jiang et al. 2019, eq. 35"),
+    Column(
+        "fro_over_spec", "complexity", "norm", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2$", source="Jiang et al. 2019, eq. 36"
+    ),
+    Column(
+        "prod_of_fro", "complexity", "norm", r"$\prod_i\|W_i\|_F^2$", adjust="log", source="Jiang et al. 2019, eq. 37"
+    ),
+    Column("sum_of_fro", "complexity", "norm", r"$d(\prod_i\|W_i\|_F^2)^{1/d}$", source="Jiang et al. 2019, eq. 38"),
+    Column("fro_dist", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_F^2$", source="Jiang et al. 2019, eq. 42"),
+    Column("param_norm", "complexity", "norm", r"$\sum_i\|W_i\|_F^2$", source="Jiang et al. 2019, eq. 43"),
+    Column("dist_spec_init", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_2^2$", source="Jiang et al. 2019, eq. 44"),
+    Column(
+        "path_norm", "complexity", "norm", r"path norm $\sum f_{w^2}(\mathbf{1})$", source="Jiang et al. 2019, eq. 45"
+    ),
     Column("fro_{i}", "diagnostic", "norm", r"$\|W_i\|_F$", adjust=""),
     Column("spec_{i}", "diagnostic", "norm", r"$\|W_i\|_2$", adjust=""),
     # norms over the margin γ (Neyshabur et al. 2017, arXiv 1706.08947)
@@ -72,21 +81,55 @@ MEASURES = (
         "spec_init",
         "complexity",
         "margin-normalised",
-        r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j-W_j^0\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 32)",
+        r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j-W_j^0\|_F^2}{\|W_j\|_2^2}/\gamma^2$",
         adjust="log",
+        source="Bartlett et al. 2017 as Jiang et al. 2019, eq. 32",
     ),
     Column(
         "spec_orig",
         "complexity",
         "margin-normalised",
-        r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j\|_F^2}{\|W_j\|_2^2}/\gamma^2$ (Jiang eq. 33)",
+        r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j\|_F^2}{\|W_j\|_2^2}/\gamma^2$",
         adjust="log",
+        source="Jiang et al. 2019, eq. 33",
     ),
-    Column("prod_of_spec_margin", "complexity", "margin-normalised", r"$\prod_i\|W_i\|_2^2/\gamma^2$", adjust="log"),
-    Column("sum_of_spec_margin", "complexity", "margin-normalised", r"$d(\prod_i\|W_i\|_2^2/\gamma^2)^{1/d}$"),
-    Column("fro_over_spec_margin", "complexity", "margin-normalised", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2/\gamma^2$"),
-    Column("prod_of_fro_margin", "complexity", "margin-normalised", r"$\prod_i\|W_i\|_F^2/\gamma^2$", adjust="log"),
-    Column("sum_of_fro_margin", "complexity", "margin-normalised", r"$d(\prod_i\|W_i\|_F^2/\gamma^2)^{1/d}$"),
+    Column(
+        "prod_of_spec_margin",
+        "complexity",
+        "margin-normalised",
+        r"$\prod_i\|W_i\|_2^2/\gamma^2$",
+        adjust="log",
+        source="Jiang et al. 2019, eq. 34",
+    ),
+    Column(
+        "sum_of_spec_margin",
+        "complexity",
+        "margin-normalised",
+        r"$d(\prod_i\|W_i\|_2^2/\gamma^2)^{1/d}$",
+        source="Jiang et al. 2019, eq. 35",
+    ),
+    Column(
+        "fro_over_spec_margin",
+        "complexity",
+        "margin-normalised",
+        r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2/\gamma^2$",
+        source="Jiang et al. 2019, eq. 36",
+    ),
+    Column(
+        "prod_of_fro_margin",
+        "complexity",
+        "margin-normalised",
+        r"$\prod_i\|W_i\|_F^2/\gamma^2$",
+        adjust="log",
+        source="Jiang et al. 2019, eq. 37",
+    ),
+    Column(
+        "sum_of_fro_margin",
+        "complexity",
+        "margin-normalised",
+        r"$d(\prod_i\|W_i\|_F^2/\gamma^2)^{1/d}$",
+        source="Jiang et al. 2019, eq. 38",
+    ),
     Column("margin", "diagnostic", "margin-normalised", r"$\gamma$ (margin percentile)", adjust=""),
     # curvature of the training loss
     Column("hessian_eig_1", "complexity", "curvature", r"$\lambda_{\max}$ of the Hessian"),
@@ -98,22 +141,48 @@ MEASURES = (
     Column("hessian_trace_hutchinson_vectors", "diagnostic", "curvature", "Hutchinson's vectors", adjust=""),
     # flatness (Keskar et al. 2017; Jiang et al. 2019)
     Column("sharpness", "complexity", "flatness", "sharpness (α-box)"),
-    Column("sharpness_mag", "complexity", "flatness", "magnitude-aware sharpness (box α(|w|+ε))"),
-    Column("pacbayes_init", "complexity", "flatness", r"PAC-Bayes bound, $\|w-w_0\|^2/4\sigma^2$ (Jiang eq. 47)"),
-    Column("pacbayes_orig", "complexity", "flatness", r"PAC-Bayes bound, $\|w\|^2/4\sigma^2$ (Jiang eq. 48)"),
-    Column("pacbayes_mag_init", "complexity", "flatness", r"magnitude-aware PAC-Bayes bound, init (Jiang eq. 49)"),
-    Column("pacbayes_mag_orig", "complexity", "flatness", r"magnitude-aware PAC-Bayes bound, orig (Jiang eq. 50)"),
+    Column("sharpness_mag", "complexity", "flatness", "mag.-aware sharpness", source="Jiang et al. 2019, §C.4"),
+    Column("pacbayes_init", "complexity", "flatness", r"PAC-Bayes bound (init)", source="Jiang et al. 2019, eq. 47"),
+    Column("pacbayes_orig", "complexity", "flatness", r"PAC-Bayes bound (orig)", source="Jiang et al. 2019, eq. 48"),
+    Column(
+        "pacbayes_mag_init",
+        "complexity",
+        "flatness",
+        r"mag.-aware PAC-Bayes (init)",
+        source="Jiang et al. 2019, eq. 49",
+    ),
+    Column(
+        "pacbayes_mag_orig",
+        "complexity",
+        "flatness",
+        r"mag.-aware PAC-Bayes (orig)",
+        source="Jiang et al. 2019, eq. 50",
+    ),
     Column("pacbayes_flatness", "complexity", "flatness", r"$1/\sigma^2$ (PAC-Bayes)"),
     Column("pacbayes_mag_flatness", "complexity", "flatness", r"$1/\sigma'^2$ (magnitude-aware)"),
     Column("pacbayes_sigma", "diagnostic", "flatness", r"$\sigma$ (PAC-Bayes)", adjust=""),
     Column("pacbayes_mag_sigma", "diagnostic", "flatness", r"$\sigma'$ (magnitude-aware)", adjust=""),
     # sensitivity of the output to the input (Novak et al. 2018, arXiv 1802.08760)
     Column("jacobian_fro", "complexity", "sensitivity", r"$\|\partial\,\mathrm{softmax}/\partial x\|_F$"),
-    Column("output_entropy", "complexity", "sensitivity", "entropy of the softmax output (Jiang §C.6)"),
+    Column("output_entropy", "complexity", "sensitivity", "softmax output entropy", source="Jiang et al. 2019, §C.6"),
     # optimisation (Jiang et al. 2019, §C.5): from the run's history and the checkpoint's gradients
-    Column("steps_to_ce01", "complexity", "optimisation", "steps to training cross-entropy 0.1 (Jiang eq. 58)"),
-    Column("steps_ce01_to_ce001", "complexity", "optimisation", "steps from cross-entropy 0.1 to 0.01 (Jiang eq. 59)"),
-    Column("gradient_noise", "complexity", "optimisation", "variance of mini-batch gradients (Jiang eq. 60)"),
+    Column(
+        "steps_to_ce01", "complexity", "optimisation", "steps to train CE ≤ 0.1", source="Jiang et al. 2019, eq. 58"
+    ),
+    Column(
+        "steps_ce01_to_ce001",
+        "complexity",
+        "optimisation",
+        "steps, train CE 0.1 → 0.01",
+        source="Jiang et al. 2019, eq. 59",
+    ),
+    Column(
+        "gradient_noise",
+        "complexity",
+        "optimisation",
+        "mini-batch gradient variance",
+        source="Jiang et al. 2019, eq. 60",
+    ),
     # baselines: what a measure must beat
     Column("baseline_label_noise", "baseline", "baseline", "label noise (0 / NN% / 1)"),
     Column("baseline_inverse_m", "baseline", "baseline", r"$1/m$"),
