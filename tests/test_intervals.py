@@ -15,8 +15,8 @@ from genstudy.sign_error import environments, hoeffding_weight, robust_sign_erro
 
 
 def study(rng, seeds=(0, 1, 2), sizes=(100, 200, 300, 400), noise=0.0, checkpoint="loss0"):
-    """A two-axis study: error falls with n and is higher for random labels; ``signal`` orders
-    runs as the error does, ``noise_measure`` is unrelated to it."""
+    """A two-axis study: error falls with n and is higher for random labels; ``l2_seed`` orders
+    runs as the error does (up to tiny noise), ``dist_init`` is unrelated to it."""
     rows = []
     for seed, mode, n in itertools.product(seeds, ("correct", "random"), sizes):
         err = (0.5 if mode == "random" else 0.1) + 20.0 / n + noise * rng.standard_normal()

@@ -105,8 +105,13 @@ def sign_error_lines(sign_error: pd.DataFrame, checkpoint: str, shown: int = 5) 
     return lines
 
 
+def reached_margins(measures: pd.DataFrame, checkpoint: str) -> pd.Series:
+    """γ of every run that reached ``checkpoint`` (the margin is defined there)."""
+    return measures.loc[(measures.checkpoint == checkpoint) & measures.reached.astype(bool), "margin"].dropna()
+
+
 def margin_line(measures: pd.DataFrame, checkpoint: str) -> str:
-    m = measures.loc[(measures.checkpoint == checkpoint) & measures.reached.astype(bool), "margin"].dropna()
+    m = reached_margins(measures, checkpoint)
     if m.empty:
         return f"- margin γ at {checkpoint}: no value"
     return f"- margin γ at {checkpoint}: {m.min():.3g} to {m.max():.3g} over {len(m)} runs (max/min {m.max() / m.min():.2f})"
@@ -166,5 +171,5 @@ def findings_markdown(
 
 
 def margin_spread(measures: pd.DataFrame, checkpoint: str) -> float:
-    m = measures.loc[(measures.checkpoint == checkpoint) & measures.reached.astype(bool), "margin"].dropna()
+    m = reached_margins(measures, checkpoint)
     return float(m.max() / m.min()) if len(m) and m.min() > 0 else np.nan

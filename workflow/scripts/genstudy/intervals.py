@@ -207,21 +207,7 @@ def ranking_intervals(table: pd.DataFrame, axes: list[str], draws: int, confiden
         if bform != form or col == bcol:
             continue
         for key, d in results[col].items():
-            delta = d - results[bcol][key]
-            low, high = bootstrap_interval(delta, confidence, len(seeds))
-            diffs.append(
-                dict(
-                    measure=measure,
-                    form=form,
-                    baseline=baseline,
-                    scope=key[0],
-                    criterion=key[1],
-                    difference=delta[0],
-                    ci_low=low,
-                    ci_high=high,
-                    verdict=verdict(low, high),
-                )
-            )
+            diffs.append(difference_row(measure, form, baseline, key, d - results[bcol][key], confidence, len(seeds)))
     diffs += differences_to_the_top(results, columns, confidence, len(seeds))
     return pd.DataFrame(rows, columns=INTERVAL_COLUMNS), pd.DataFrame(diffs, columns=DIFFERENCE_COLUMNS)
 
@@ -246,18 +232,24 @@ def differences_to_the_top(results: dict, columns: list, confidence: float, n_se
                 if c == top:
                     continue
                 delta = results[c][key] - results[top][key]
-                low, high = bootstrap_interval(delta, confidence, n_seeds)
-                out.append(
-                    dict(
-                        measure=m,
-                        form=form,
-                        baseline=f"top: {top_name}",
-                        scope=key[0],
-                        criterion=key[1],
-                        difference=delta[0],
-                        ci_low=low,
-                        ci_high=high,
-                        verdict=verdict(low, high),
-                    )
-                )
+                out.append(difference_row(m, form, f"top: {top_name}", key, delta, confidence, n_seeds))
     return out
+
+
+def difference_row(
+    measure: str, form: str, baseline: str, key: tuple, delta: np.ndarray, confidence: float, n_seeds: int
+) -> dict:
+    """One row of the paired-differences table: the draws ``delta`` of measure − baseline at
+    ``key`` = (scope, criterion), their estimate, interval and verdict."""
+    low, high = bootstrap_interval(delta, confidence, n_seeds)
+    return dict(
+        measure=measure,
+        form=form,
+        baseline=baseline,
+        scope=key[0],
+        criterion=key[1],
+        difference=delta[0],
+        ci_low=low,
+        ci_high=high,
+        verdict=verdict(low, high),
+    )

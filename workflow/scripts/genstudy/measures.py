@@ -271,13 +271,13 @@ def optimisation_measures(c: Context):
         return rec, ["optimisation measures: no run history given; left empty"]
     rec = optimisation_steps(c.run.history, c.run.batches_per_epoch)
     notes = [f"{k}: its cross-entropy level was never reached; left empty" for k, v in rec.items() if v is None]
-    if len(c.x) <= c.run.batch_size:
-        notes.append(
-            f"gradient_noise: the subset ({len(c.x)}) is one mini-batch of {c.run.batch_size}: no noise; left empty"
-        )
     rec["gradient_noise"] = gradient_noise(
         c.params, np.asarray(c.x, np.float64), c.y, c.run.batch_size, c.rng(STREAM_GRAD_NOISE)
     )
+    if rec["gradient_noise"] is None:
+        notes.append(
+            f"gradient_noise: the subset ({len(c.x)}) is one mini-batch of {c.run.batch_size}: no noise; left empty"
+        )
     return rec, notes
 
 
