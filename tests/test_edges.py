@@ -991,3 +991,14 @@ def test_a_job_s_reparse_of_the_config_does_not_load_the_dataset(tmp_path, monke
     monkeypatch.setattr(cfg, "check_dataset_content", lambda d: loads.append(d))
     light = check_config(config, load_data=False)
     assert loads == [] and light["n_classes"] == full["n_classes"] == 3 and light["pool_size"] == full["pool_size"]
+
+
+def test_a_table_too_large_for_the_report_is_shown_from_its_first_rows_and_names_its_csv():
+    # the report opens each page as a data: URL, which Chromium refuses beyond 2 MB (a blank frame)
+    t = pd.DataFrame({"measure": [f"m{i}" for i in range(5000)], "value": np.linspace(0, 1, 5000)})
+    assert "data:text/csv" in html_view(t, "T", "t.csv")  # fits: unchanged
+    page = html_view(t, "T", "t.csv", page_bytes=60_000)
+    assert len(page.encode()) <= 60_000 and "data:text/csv" not in page and "<code>tables/t.csv</code>" in page
+    shown = page.count("<tr>")  # body rows (the header row carries a style)
+    assert 100 < shown < 5000 and f"the first {shown} of 5000 rows" in page
+    assert "<td>m0</td>" in page and f"<td>m{shown - 1}</td>" in page and f"<td>m{shown}</td>" not in page
