@@ -207,27 +207,16 @@ def for_runs(pattern, runs_=None):
 
 
 def run_group_files(pattern):
-    """``pattern`` for every size of the job's (label mode, axes, seed): a measures job's inputs."""
+    """``pattern`` for every size of the job's (label mode, axes, seed): the files of a train
+    or measures job, which covers every size."""
     return lambda w: [pattern.format(**{**dict(w.items()), "size": n}) for n in SIZES]
-
-
-def previous_size(size):
-    """carry_optimizer trains the sizes from the largest down: the size trained just before."""
-    larger = sorted(n for n in SIZES if n > int(size))
-    return larger[0] if larger else None
-
-
-def carried_optimizer(w):
-    prev = previous_size(w.size) if w.protocol == "carry_optimizer" else None
-    return {} if prev is None else {"optimizer": f"{RUN}/optimizer.npz".format(**{**dict(w.items()), "size": prev})}
 
 
 # --- resources: grow with n, the network and the attempt (genstudy/resources.py) -----------
 def job_resource(rule, key):
     def value(w, attempt):
-        size = int(w.size) if hasattr(w, "size") else max(SIZES)
         hidden = [int(h) for h in w.hidden.split("-")]
-        return res.job_resources(rule, size, hidden, attempt, config, DATA)[key]
+        return res.job_resources(rule, hidden, attempt, config, DATA)[key]
 
     return value
 

@@ -12,20 +12,13 @@ from genstudy.logs import Progress, log, redirect_output
 from genstudy.measures import MeasureSettings, RunInfo, checkpoint_measures
 from genstudy.runs import read_history, read_summary
 from genstudy.runtime import configure_tensorflow
-from genstudy.study import parse_hidden_key
+from genstudy.study import run_from_wildcards
 
 redirect_output(snakemake.log[0])
 configure_tensorflow(snakemake.threads)
 log(f"TensorFlow ready {time.perf_counter() - STARTED:.2f} s after the script started")
 w, inp, out = snakemake.wildcards, snakemake.input, snakemake.output
-run = {
-    "label_mode": w.label_mode,
-    "hidden": list(parse_hidden_key(w.hidden)),
-    "learning_rate": float(w.lr),
-    "batch_size": int(w.bs),
-    "protocol": w.protocol,
-    "seed": int(w.seed),
-}
+run = run_from_wildcards(w)
 settings = MeasureSettings.from_config(snakemake.params.settings)
 test = load_npz(inp.test, ["x", "y"])
 params0 = load_params(inp.init)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from .contract import CHECKPOINTS
 from .study import n_parameters, network_sizes
 
 TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
@@ -40,9 +41,10 @@ def measures_memory_mb(n: int, n_features: int, sizes, lanczos_vectors: int, jac
     return TF_PROCESS_MB + (data + basis + activations + jacobians) / 2**20
 
 
-def train_runtime_min(n: int, n_test: int, sizes, max_epochs: int) -> float:
-    epoch_s = SECONDS_PER_EXAMPLE_PARAM * (n + n_test / 3) * n_parameters(sizes)
-    return HEADROOM * (STARTUP_S + max_epochs * epoch_s) / 60
+def train_runtime_min(n_each, n_test: int, sizes, max_epochs: int) -> float:
+    """``n_each``: the sizes the job trains, one after the other, each up to ``max_epochs``."""
+    epochs_s = sum(max_epochs * SECONDS_PER_EXAMPLE_PARAM * (n + n_test / 3) * n_parameters(sizes) for n in n_each)
+    return HEADROOM * (STARTUP_S + epochs_s) / 60
 
 
 def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, checkpoints: int) -> float:
@@ -53,19 +55,18 @@ def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, chec
     return HEADROOM * seconds / 60
 
 
-def job_resources(rule: str, size: int, hidden: list, attempt: int, config: dict, data: dict) -> dict:
-    """``mem_mb`` and ``runtime`` (minutes) of one train or measures job. They grow with n and the
-    network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time,
-    so a job that hit a limit is not resubmitted into the same one."""
+def job_resources(rule: str, hidden: list, attempt: int, config: dict, data: dict) -> dict:
+    """``mem_mb`` and ``runtime`` (minutes) of one train or measures job, which covers every size
+    of the study: memory for the largest, time for all of them. They grow with the sizes and the
+    network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time, so
+    a job that hit a limit is not resubmitted into the same one."""
     sizes = network_sizes(data, hidden)
-    m = config["measures"]
+    m, n_max = config["measures"], max(config["sizes"])
     if rule == "train":
-        mb = train_memory_mb(size, config["test_size"], data["n_features"], sizes)
-        minutes = train_runtime_min(size, config["test_size"], sizes, config["train"]["max_epochs"])
-    else:  # measures: every size of the study in one job
-        mb = measures_memory_mb(
-            max(config["sizes"]), data["n_features"], sizes, max(m["lanczos_max_iter"], m["slq_steps"])
-        )
+        mb = train_memory_mb(n_max, config["test_size"], data["n_features"], sizes)
+        minutes = train_runtime_min(config["sizes"], config["test_size"], sizes, config["train"]["max_epochs"])
+    else:
+        mb = measures_memory_mb(n_max, data["n_features"], sizes, max(m["lanczos_max_iter"], m["slq_steps"]))
         products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
-        minutes = measures_runtime_min(sum(config["sizes"]), sizes, products, 2)
+        minutes = measures_runtime_min(sum(config["sizes"]), sizes, products, len(CHECKPOINTS))
     return {"mem_mb": int(1.5 * mb * 1.5 ** (attempt - 1)), "runtime": math.ceil(minutes) * attempt}

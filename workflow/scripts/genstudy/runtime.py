@@ -45,6 +45,25 @@ def quiet_startup():
             sys.stderr.flush()
 
 
+# TensorFlow's __init__ imports Keras' optimizers eagerly (for SavedModel registration, which
+# no job here uses), and with them Keras and scikit-learn: a third of the import. Its
+# import is wrapped in ``except ImportError``, so a None entry in sys.modules skips it.
+KERAS_PRELOAD = "keras.src.optimizers"
+
+
+@contextlib.contextmanager
+def without_keras_preload():
+    """Import TensorFlow without the Keras it preloads; Keras stays importable afterwards."""
+    blocked = KERAS_PRELOAD not in sys.modules
+    if blocked:
+        sys.modules[KERAS_PRELOAD] = None
+    try:
+        yield
+    finally:
+        if blocked and sys.modules.get(KERAS_PRELOAD, 0) is None:
+            del sys.modules[KERAS_PRELOAD]
+
+
 def configure_tensorflow(threads: int = 1):
     """Import TF with ``threads`` intra-op threads, one inter-op thread, op determinism on.
 
@@ -56,7 +75,7 @@ def configure_tensorflow(threads: int = 1):
         import tensorflow as tf
 
         return tf
-    with quiet_startup():
+    with quiet_startup(), without_keras_preload():
         import tensorflow as tf
 
         try:

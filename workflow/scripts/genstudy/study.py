@@ -41,6 +41,25 @@ def lr_key(lr) -> str:
     return repr(float(lr))
 
 
+def run_from_wildcards(wildcards, size: int | None = None) -> dict:
+    """The run dict a train or measures job writes into its outputs: its axes from the
+    job's wildcards, and ``size`` when given (a job covers every size of its group)."""
+    run = {
+        "label_mode": wildcards.label_mode,
+        "hidden": list(parse_hidden_key(wildcards.hidden)),
+        "learning_rate": float(wildcards.lr),
+        "batch_size": int(wildcards.bs),
+        "protocol": wildcards.protocol,
+    }
+    return run | ({} if size is None else {"size": int(size)}) | {"seed": int(wildcards.seed)}
+
+
+def training_order(sizes, protocol: str) -> list[int]:
+    """The order a train job runs its sizes in: carry_optimizer starts each size where the
+    next larger one ended, so from the largest down; independent runs from the smallest up."""
+    return sorted((int(n) for n in sizes), reverse=protocol == "carry_optimizer")
+
+
 # Wildcard constraints of the path segments.
 PROTOCOLS = ("independent", "carry_optimizer")
 SEGMENT_PATTERNS = {
