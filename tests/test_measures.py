@@ -493,3 +493,36 @@ def test_magnitude_sharpness_searches_the_box_that_scales_with_each_weight():
     found = C.magnitude_sharpness(loss, theta, np.random.default_rng(0), alpha, eps, steps=20, restarts=3)
     assert 0.98 * (best - base) / (1 + base) <= found <= (best - base) / (1 + base) + 1e-9
     assert found < C.sharpness(loss, theta, np.random.default_rng(0), alpha, steps=20, restarts=3)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_polish_runs_scipys_l_bfgs_b_exactly(seed):
+    """lbfgsb_on_cube drives scipy's compiled L-BFGS-B itself: the same points evaluated and the
+    same final value as scipy.optimize.minimize on the box [-1, 1]^p, whether it stops at the
+    iteration limit or converges first."""
+    from scipy.optimize import Bounds, minimize
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    A = rng.normal(size=(n, n)) / np.sqrt(n)
+    H, b = A @ A.T - 0.3 * np.eye(n), rng.normal(size=n)
+    points = ([], [])
+
+    def objective(u, who):
+        points[who].append(u.copy())
+        return float(0.5 * u @ H @ u + b @ u + np.sin(u).sum()), H @ u + b + np.cos(u)
+
+    x0 = rng.uniform(-1.5, 1.5, n)  # partly outside the box: both clip it first
+    maxiter, tol = (int(rng.integers(1, 12)), 1e-12) if seed % 2 else (500, 1e-6)
+    ref = minimize(
+        lambda u: objective(u, 0),
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=Bounds(-1.0, 1.0),
+        options={"maxiter": maxiter, "gtol": tol, "ftol": tol},
+    )
+    assert C.lbfgsb_on_cube(lambda u: objective(u, 1), x0, maxiter, ftol=tol, gtol=tol) == ref.fun
+    assert len(points[0]) == len(points[1]) and all(np.array_equal(p, q) for p, q in zip(*points))
+    if not seed % 2:
+        assert ref.nit < maxiter  # this one converged before the limit

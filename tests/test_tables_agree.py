@@ -137,3 +137,18 @@ def test_performance_page_quotes_the_benchmark_file():
     page = (ROOT / "docs/performance.md").read_text()
     quoted = page.split("<!-- speed:start -->\n")[1].split("<!-- speed:end -->")[0]
     assert quoted == tables(json.loads((ROOT / "results/benchmarks/speed.json").read_text()))
+
+
+def test_performance_page_and_readme_quote_the_study_benchmark():
+    import json
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from performance_tables import minutes, study_table
+
+    study = json.loads((ROOT / "results/benchmarks/study.json").read_text())
+    page = (ROOT / "docs/performance.md").read_text()
+    assert page.split("<!-- study:start -->\n")[1].split("<!-- study:end -->")[0] == study_table(study)
+    default = study["studies"]["default"]
+    readme = (ROOT / "README.md").read_text()
+    assert f"takes {minutes(default['wall_s'])} on {study['cores']} cores" in readme
+    assert "results/benchmarks/study.json" in readme

@@ -1,5 +1,5 @@
-"""Print docs/performance.md's tables from results/benchmarks/speed.json, so the page quotes the
-file exactly (paste the output when the file changes; a test compares the two)."""
+"""Print docs/performance.md's tables from results/benchmarks/speed.json and study.json, so the
+page quotes the files exactly (paste the output when a file changes; a test compares them)."""
 
 import json
 from pathlib import Path
@@ -10,6 +10,7 @@ METRICS = (
     "workflow_ms_per_epoch",
     "floor_ms_per_epoch",
     "floor_pruned_ms_per_epoch",
+    "floor_pruned_eval_ms_per_epoch",
     "grad_ms",
     "hvp_ms",
     "measures_s_per_checkpoint",
@@ -18,6 +19,7 @@ METRICS = (
     "speedup_vs_keras_fit",
     "overhead_vs_floor",
     "overhead_vs_pruned_floor",
+    "overhead_vs_pruned_eval_floor",
     "hvp_over_grad",
 )
 
@@ -43,5 +45,49 @@ def tables(speed: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:04.1f} s"
+
+
+# The rows of the study table: label, and the value of one run of a study (study.json's entries).
+STUDY_ROWS = (
+    ("commit", lambda t: f"`{t['commit'][:7]}`" if "commit" in t else ""),
+    ("wall time of the study", lambda t: minutes(t["wall_s"])),
+    ("then its report", lambda t: f"{t['report_s']:.0f} s"),
+    ("job time, all rules", lambda t: f"{t['job_s']:.0f} s"),
+    ("train jobs (runs)", lambda t: f"{t['train']['jobs']} ({t['train']['runs']})"),
+    ("train job time", lambda t: f"{t['train']['job_s']:.0f} s"),
+    ("start-up: TensorFlow imports", lambda t: f"{t['train']['tensorflow_s']:.0f} s"),
+    ("start-up: compilations", lambda t: f"{t['train']['compile_s'] + t['train']['first_chunk_s']:.0f} s"),
+    ("start-up share of train job time", lambda t: f"{100 * t['train']['startup_share']:.0f} %"),
+    ("measures job time", lambda t: f"{t['rules'].get('measures', {}).get('job_s', 0):.0f} s"),
+    ("measures share of job time", lambda t: f"{100 * t['measures_share']:.0f} %"),
+)
+
+
+def study_table(study: dict) -> str:
+    """One column per run (the baseline's, then the current tree's) of every study."""
+    columns = []
+    for name, entry in study["studies"].items():
+        if "baseline" in entry:
+            columns.append((f"{name}, before", entry["baseline"]))
+        columns.append((f"{name}, now" if "baseline" in entry else name, {"commit": study["commit"], **entry}))
+    out = ["| | " + " | ".join(c for c, _ in columns) + " |", "|---|" + "---|" * len(columns)]
+    out += [f"| {label} | " + " | ".join(f(t) for _, t in columns) + " |" for label, f in STUDY_ROWS]
+    same = [
+        f"{name}: {'identical' if e['identical_to_baseline'] else 'different'} to the baseline's"
+        for name, e in study["studies"].items()
+        if "identical_to_baseline" in e
+    ]
+    notes = [f"{study['cores']} cores"] + (
+        [f"results (checkpoints, histories, measures, tables) {'; '.join(same)}"] if same else []
+    )
+    return "\n".join(out) + "\n\n" + "; ".join(notes) + ".\n"
+
+
 if __name__ == "__main__":
-    print(tables(json.loads((ROOT / "results" / "benchmarks" / "speed.json").read_text())), end="")
+    bench = ROOT / "results" / "benchmarks"
+    print(tables(json.loads((bench / "speed.json").read_text())), end="")
+    if (bench / "study.json").exists():
+        print("\n--- study table ---\n")
+        print(study_table(json.loads((bench / "study.json").read_text())), end="")

@@ -52,8 +52,9 @@ def run_study(snakefile: Path, config: Path, workdir: Path, cores: int) -> dict:
     workdir.mkdir(parents=True)
     wall = snakemake(snakefile, config, workdir, cores)
     study = next(p.name for p in (workdir / "results").iterdir() if p.is_dir())
+    timings = study_timings(workdir, study, wall)  # before the report, whose run writes a log of its own
     report = snakemake(snakefile, config, workdir, 1, "--report", f"results/{study}/report.html")
-    return {"study": study, **study_timings(workdir, study, wall), "report_s": round(report, 1)}
+    return {"study": study, **timings, "report_s": round(report, 1)}
 
 
 def ratios(before: dict, after: dict) -> dict:
@@ -85,8 +86,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     scratch = Path(tempfile.mkdtemp(prefix="study-bench-"))
     trees = {"current": ROOT}
-    if args.baseline:
-        trees["baseline"] = scratch / "baseline-tree"
+    if args.baseline:  # run first, so that warm file caches do not favour the current tree
+        trees = {"baseline": scratch / "baseline-tree", **trees}
         subprocess.run(
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(trees["baseline"]), args.baseline], check=True
         )
@@ -95,10 +96,7 @@ def main(argv=None):
         for config in args.configs:
             name = (yaml.safe_load((ROOT / config).read_text()) or {}).get("study", Path(config).stem)
             runs = {}
-            for (
-                label,
-                tree,
-            ) in trees.items():  # the baseline first: the current tree's run is not favoured by warm caches
+            for label, tree in trees.items():
                 print(f"{name}: running the {label} tree ({tree}) ...", flush=True)
                 runs[label] = run_study(tree / "Snakefile", ROOT / config, scratch / label / name, args.cores)
             entry = {"config": config, **runs["current"]}
