@@ -63,6 +63,17 @@ def test_dry_run_does_not_import_tensorflow(tmp_path):
     assert "TF_ABSENT" in out.stdout and "Job stats" in out.stdout + out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
 
 
+def test_jobs_import_tensorflow_without_keras_and_keras_still_imports_after():
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'workflow' / 'scripts')!r});"
+        "from genstudy.runtime import configure_tensorflow; tf = configure_tensorflow(1);"
+        "print('KERAS_LOADED' if 'keras' in sys.modules else 'KERAS_ABSENT', tf.reduce_sum(tf.ones(3)).numpy());"
+        "import keras; print(keras.optimizers.Adam.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.split() == ["KERAS_ABSENT", "3.0", "Adam"], out.stdout + out.stderr[-2000:]
+
+
 BAD_CONFIGS = [
     ({"train": {"batch_size": "big"}}, r"batch_size|'big'"),
     ({"unknown_key": 1}, r"unknown_key"),

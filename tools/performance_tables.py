@@ -79,9 +79,14 @@ def study_table(study: dict) -> str:
         for name, e in study["studies"].items()
         if "identical_to_baseline" in e
     ]
-    notes = [f"{study['cores']} cores"] + (
-        [f"results (checkpoints, histories, measures, tables) {'; '.join(same)}"] if same else []
-    )
+    legacy = any(t["train"]["first_chunk_s"] for _, t in columns)
+    notes = [f"{study['cores']} cores"]
+    if legacy:
+        notes.append(
+            "compilations before: each run's first chunk of epochs, compilation included (its log's only line)"
+        )
+    if same:
+        notes.append(f"results (checkpoints, histories, subsets, measures, tables) {'; '.join(same)}")
     return "\n".join(out) + "\n\n" + "; ".join(notes) + ".\n"
 
 

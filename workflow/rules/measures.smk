@@ -1,5 +1,5 @@
-# One job per (label mode, axes, seed) measures every size and both checkpoints: the
-# TensorFlow start-up is paid once for all of them. Files stay per run and checkpoint.
+# One job per (label mode, axes, seed) measures every size and checkpoint: the TensorFlow
+# start-up is paid once for all of them. Files stay per run and checkpoint.
 rule measures:
     input:
         **{c: run_group_files(f"{RUN}/{c}.npz") for c in CHECKPOINTS},

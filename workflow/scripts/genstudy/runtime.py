@@ -46,8 +46,8 @@ def quiet_startup():
 
 
 # TensorFlow's __init__ imports Keras' optimizers eagerly (for SavedModel registration, which
-# no job here uses), and with them Keras and scikit-learn: a third of the import. Its
-# import is wrapped in ``except ImportError``, so a None entry in sys.modules skips it.
+# no job here uses), and with them all of Keras and scikit-learn, in every job. That import is
+# wrapped in ``except ImportError``, so a None entry in sys.modules skips it.
 KERAS_PRELOAD = "keras.src.optimizers"
 
 
