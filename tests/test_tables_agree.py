@@ -152,3 +152,29 @@ def test_performance_page_and_readme_quote_the_study_benchmark():
     readme = (ROOT / "README.md").read_text()
     assert f"takes {minutes(default['wall_s'])} on {study['cores']} cores" in readme
     assert "results/benchmarks/study.json" in readme
+
+
+def test_the_study_table_of_a_run_without_baseline_has_one_column_per_study():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from performance_tables import study_table
+
+    run = {
+        "wall_s": 61.0,
+        "report_s": 2.0,
+        "job_s": 100.0,
+        "rules": {"measures": {"jobs": 2, "job_s": 40.0}},
+        "train": {
+            "jobs": 2,
+            "runs": 4,
+            "job_s": 50.0,
+            "tensorflow_s": 5.0,
+            "compile_s": 5.0,
+            "first_chunk_s": 0.0,
+            "startup_share": 0.2,
+        },
+        "measures_share": 0.4,
+    }
+    table = study_table({"cores": 2, "commit": "abcdef0123", "studies": {"tiny": run}})
+    lines = table.splitlines()
+    assert lines[0] == "| | tiny |" and "| wall time of the study | 1 min 01.0 s |" in lines
+    assert "| start-up share of train job time | 20 % |" in lines and lines[-1] == "2 cores."
