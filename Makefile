@@ -45,9 +45,9 @@ test: setup
 test-fast: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -ra -m "not slow" tests
 
-# Speed of the loop and the measures (speed.json, minutes), then whole studies run fresh (study.json:
-# the default study and the jiang2019 preset, about half an hour on 2 cores; BASELINE=<commit>
-# runs them from that commit too, side by side, and compares their results file by file).
+# Speed of the loop and the measures (speed.json), then whole studies run fresh (study.json: the
+# default study and the jiang2019 preset, each as `make run` runs it; BASELINE=<commit> runs them
+# from that commit too, side by side, and compares their results file by file).
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python workflow/scripts/benchmark_speed.py --out results/benchmarks/speed.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python workflow/scripts/benchmark_study.py --out results/benchmarks/study.json \

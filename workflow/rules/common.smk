@@ -135,7 +135,15 @@ from genstudy.contract import CHECKPOINTS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
 from genstudy.registry import FAMILIES  # noqa: E402
-from genstudy.study import SEGMENT_PATTERNS, architectures, as_list, runs, study_name, varying_axes  # noqa: E402
+from genstudy.study import (  # noqa: E402
+    SEGMENT_PATTERNS,
+    architectures,
+    as_list,
+    parse_hidden_key,
+    runs,
+    study_name,
+    varying_axes,
+)
 
 # --- the config: typed, validated against the schema, checked -----------------------------
 with workflow.sourcecache.open(workflow.current_basedir.join("../schemas/config.schema.yaml")) as _f:
@@ -215,8 +223,7 @@ def run_group_files(pattern):
 # --- resources: grow with n, the network and the attempt (genstudy/resources.py) -----------
 def job_resource(rule, key):
     def value(w, attempt):
-        hidden = [int(h) for h in w.hidden.split("-")]
-        return res.job_resources(rule, hidden, attempt, config, DATA)[key]
+        return res.job_resources(rule, list(parse_hidden_key(w.hidden)), attempt, config, DATA)[key]
 
     return value
 
