@@ -45,6 +45,8 @@ compiled in 1.25 s
 epoch   100 of 3000  train loss 1.0e-03
 n=64: training {'size': 64}
 compiled in 1.75 s
+random lr=0.001 n=32: training {'size': 32}
+set up in 0.02 s on the loop of an earlier run
 """
 
 
@@ -57,14 +59,18 @@ def test_startup_sums_tensorflow_and_every_runs_compilation():
     assert startup_seconds([TRAIN_LOG, legacy]) == {
         "tensorflow_s": 6.5,
         "compile_s": 3.0,
+        "reuse_s": 0.02,
         "first_chunk_s": 3.0,
-        "runs": 3,
+        "runs": 4,
+        "compiled_runs": 3,
     }
     assert startup_seconds(["epoch 100 of 3000\n"]) == {
         "tensorflow_s": 0.0,
         "compile_s": 0.0,
+        "reuse_s": 0.0,
         "first_chunk_s": 0.0,
         "runs": 0,
+        "compiled_runs": 0,
     }
 
 
@@ -88,8 +94,8 @@ def test_study_timings_reads_the_newest_snakemake_log_and_the_train_logs(tmp_pat
         "train": {"jobs": 2, "job_s": 100.0},
     }
     assert t["wall_s"] == 91.0 and t["job_s"] == 123.0
-    assert t["train"]["startup_s"] == 5.5 and t["train"]["runs"] == 2
-    assert t["train"]["startup_share"] == pytest.approx(5.5 / 100, abs=1e-3)
+    assert t["train"]["startup_s"] == 5.5 and t["train"]["runs"] == 3 and t["train"]["compiled_runs"] == 2
+    assert t["train"]["startup_share"] == pytest.approx(5.52 / 100, abs=1e-3)
     assert t["measures_share"] == pytest.approx(20 / 123, abs=1e-3)
     json.dumps(t)  # what study.json holds
 
@@ -111,8 +117,9 @@ def test_differing_files_names_changed_and_missing_result_files(tmp_path):
 @pytest.mark.slow
 def test_a_real_runs_log_gives_every_planned_job_and_every_runs_compilation(tiny_study):
     t = study_timings(tiny_study, "tiny", 1.0)
-    assert t["rules"]["train"]["jobs"] == 2 and t["rules"]["measures"]["jobs"] == 2  # per label mode
+    assert t["rules"]["train"]["jobs"] == 1 and t["rules"]["measures"]["jobs"] == 2  # per label mode
     assert t["rules"]["make_subset"]["jobs"] == 4 and t["rules"]["prepare_data"]["jobs"] == 1
-    assert t["train"]["runs"] == 4  # 2 label modes × 2 sizes, each compiled once
+    # 2 label modes × 2 sizes; the label modes of a size share one compiled loop
+    assert t["train"]["runs"] == 4 and t["train"]["compiled_runs"] == 2
     assert 0 < t["train"]["startup_s"] < t["train"]["job_s"]
     assert 0 < t["measures_share"] < 1

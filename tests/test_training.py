@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -210,6 +212,53 @@ def test_a_carried_optimizer_continues_the_run_it_came_from(mnist5k_pool):
         first.final_params, x, y, xt, yt, TrainSettings.with_defaults(max_epochs=3, **settings), log=lambda m: None
     )
     assert not np.allclose(fresh.final_params["W2"], whole.final_params["W2"], rtol=1e-3)  # Adam's state matters
+
+
+def assert_same_run(a, b):
+    """Two TrainResults with the same numbers, to the bit."""
+    assert (a.final_epoch, a.acc1_epoch, a.ce001_epoch, a.loss0_epoch) == (
+        b.final_epoch,
+        b.acc1_epoch,
+        b.ce001_epoch,
+        b.loss0_epoch,
+    )
+    assert np.array_equal(a.history, b.history)
+    for name in ("final_params", "acc1_params", "ce001_params", "optimizer"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None) and all(np.array_equal(x[k], y[k]) for k in x or {}), name
+
+
+def test_runs_of_the_same_shapes_share_one_compiled_loop_and_keep_their_numbers(problem):
+    """Other labels, another learning rate and a carried optimizer on the same images reuse
+    the first run's compiled loop; every run's numbers equal those of the run on its own."""
+    params0, x, y, xt, yt = problem
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=60, target_loss=1e-3, seed=1, chunk_epochs=25)
+    shuffled = np.random.default_rng(0).permutation(y)
+    cases = [
+        dict(y=y, settings=s),
+        dict(y=shuffled, settings=replace(s, learning_rate=3 * s.learning_rate)),
+        dict(y=shuffled, settings=s),
+    ]
+    programs, lines = {}, []
+    shared = [
+        train_to_targets(params0, x, c["y"], xt, yt, c["settings"], log=lines.append, programs=programs) for c in cases
+    ]
+    alone = [train_to_targets(params0, x, c["y"], xt, yt, c["settings"], log=lambda m: None) for c in cases]
+    for a, b in zip(shared, alone):
+        assert_same_run(a, b)
+    assert shared[0].acc1_epoch != shared[1].acc1_epoch  # the runs differ: nothing leaked between them
+    assert len(programs) == 1
+    assert [line.split(" in ")[0] for line in lines if " in " in line] == ["compiled", "set up", "set up"]
+    # Adam carried from the first run onto its first 40 examples: fewer examples, a loop of its own
+    carried = dict(optimizer=shared[0].optimizer, log=lambda m: None)
+    on_shared = train_to_targets(params0, x[:40], y[:40], xt, yt, s, programs=programs, **carried)
+    assert_same_run(on_shared, train_to_targets(params0, x[:40], y[:40], xt, yt, s, **carried))
+    assert len(programs) == 2
+    again = train_to_targets(params0, x[:40], shuffled[:40], xt, yt, s, programs=programs, log=lambda m: None)
+    assert_same_run(again, train_to_targets(params0, x[:40], shuffled[:40], xt, yt, s, log=lambda m: None))
+    steps = on_shared.final_epoch * on_shared.batches_per_epoch
+    assert on_shared.optimizer["step"] == shared[0].optimizer["step"] + steps
+    assert again.optimizer["step"] == again.final_epoch * again.batches_per_epoch  # Adam from zero again
 
 
 def test_progress_is_logged_every_hundred_epochs_and_at_the_end(problem):

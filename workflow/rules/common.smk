@@ -139,6 +139,7 @@ from genstudy.study import (  # noqa: E402
     SEGMENT_PATTERNS,
     architectures,
     as_list,
+    lr_key,
     parse_hidden_key,
     runs,
     study_name,
@@ -215,9 +216,25 @@ def for_runs(pattern, runs_=None):
 
 
 def run_group_files(pattern):
-    """``pattern`` for every size of the job's (label mode, axes, seed): the files of a train
-    or measures job, which covers every size."""
+    """``pattern`` for every size of the job's (label mode, axes, seed): the files of a
+    measures job, which covers every size."""
     return lambda w: [pattern.format(**{**dict(w.items()), "size": n}) for n in SIZES]
+
+
+# A train job covers every label mode, learning rate and size of one (architecture, batch
+# size, protocol, seed): the runs among them with the same shapes share a compiled loop.
+TRAIN_JOB = "h{hidden}/bs{bs}/{protocol}"
+TRAIN_RUNS = [dict(label_mode=m, lr=lr_key(lr), size=n) for m in LABEL_MODES for lr in LRS for n in SIZES]
+
+
+def train_job_outputs(pattern):
+    """``pattern`` for each of a train job's runs, in the order of TRAIN_RUNS."""
+    return expand(pattern, zip, **{k: [r[k] for r in TRAIN_RUNS] for k in TRAIN_RUNS[0]}, allow_missing=True)
+
+
+def train_job_files(pattern):
+    """The input files ``pattern`` names for each of a train job's runs, in the order of TRAIN_RUNS."""
+    return lambda w: [pattern.format(**dict(w.items()), **r) for r in TRAIN_RUNS]
 
 
 # --- resources: grow with n, the network and the attempt (genstudy/resources.py) -----------

@@ -1,5 +1,6 @@
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 STARTED = time.perf_counter()
 
@@ -16,38 +17,44 @@ log(f"TensorFlow ready {time.perf_counter() - STARTED:.2f} s after the script st
 w, inp, out, params = snakemake.wildcards, snakemake.input, snakemake.output, snakemake.params
 test = load_npz(inp.test, ["x", "y"])
 params0 = load_params(inp.init)
-carry = w.protocol == "carry_optimizer"
+position = {(r["label_mode"], r["lr"], int(r["size"])): i for i, r in enumerate(params.runs)}
+programs = {}  # compiled loops, shared by the runs of the same shapes
 finished = []
-optimizer, before = None, None  # carry_optimizer: Adam's state after the size trained just before
-for size in training_order(params.sizes, w.protocol):
-    i = params.sizes.index(size)
-    run = run_from_wildcards(w, size)
-    subset = load_subset(inp.subsets[i])
-    settings = TrainSettings(
-        seed=run["seed"], learning_rate=run["learning_rate"], batch_size=run["batch_size"], **params.settings
-    )
-    log(f"n={size}: training {run} with {settings}" + (f", Adam continuing from n={before}" if optimizer else ""))
-    try:
-        result = train_to_targets(
-            params0,
-            subset["x"],
-            subset["y"],
-            test["x"],
-            test["y"],
-            settings,
-            state_path=params.states[i],
-            log=log,
-            threads=snakemake.threads,
-            optimizer=optimizer,
+for label_mode, lr in dict.fromkeys((r["label_mode"], r["lr"]) for r in params.runs):
+    axes = SimpleNamespace(**dict(w.items()), label_mode=label_mode, lr=lr)
+    sizes = [n for (m, rate, n) in position if (m, rate) == (label_mode, lr)]
+    optimizer, before = None, None  # carry_optimizer: Adam's state after the size trained just before
+    for size in training_order(sizes, w.protocol):
+        i = position[label_mode, lr, size]
+        run = run_from_wildcards(axes, size)
+        subset = load_subset(inp.subsets[i])
+        settings = TrainSettings(
+            seed=run["seed"], learning_rate=run["learning_rate"], batch_size=run["batch_size"], **params.settings
         )
-    except TrainingDiverged as exc:
-        raise SystemExit(f"{snakemake.log[0]}: run {run}: {exc}") from None
-    finished.append((result, settings, {name: files[i] for name, files in out.items()}, run, inp.subsets[i]))
-    optimizer, before = (result.optimizer if carry else None), size
-# Written once every size is trained, so a killed job leaves no file that looks finished; the
-# states are kept until then, so its rerun resumes the sizes it had finished at their end.
-for result, settings, outputs, run, subset_file in finished:
-    log(f"n={run['size']}:")
+        name = f"{label_mode} lr={lr} n={size}"
+        log(f"{name}: training {run} with {settings}" + (f", Adam continuing from n={before}" if optimizer else ""))
+        try:
+            result = train_to_targets(
+                params0,
+                subset["x"],
+                subset["y"],
+                test["x"],
+                test["y"],
+                settings,
+                state_path=params.states[i],
+                log=log,
+                threads=snakemake.threads,
+                optimizer=optimizer,
+                programs=programs,
+            )
+        except TrainingDiverged as exc:
+            raise SystemExit(f"{snakemake.log[0]}: run {run}: {exc}") from None
+        finished.append((name, result, settings, {k: files[i] for k, files in out.items()}, run, inp.subsets[i]))
+        optimizer, before = (result.optimizer if w.protocol == "carry_optimizer" else None), size
+# Written once every run is trained, so a killed job leaves no file that looks finished; the
+# states are kept until then, so its rerun resumes the runs it had finished at their end.
+for name, result, settings, outputs, run, subset_file in finished:
+    log(f"{name}:")
     write_training_outputs(result, settings, outputs, run, subset_file, params0, log=log)
 for state in params.states:
     Path(state).unlink(missing_ok=True)

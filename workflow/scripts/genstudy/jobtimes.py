@@ -23,6 +23,7 @@ JOB_END = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 STARTUP_LINES = {
     "tensorflow_s": re.compile(r"^TensorFlow ready ([\d.]+) s"),
     "compile_s": re.compile(r"^compiled in ([\d.]+) s"),
+    "reuse_s": re.compile(r"^set up in ([\d.]+) s on the loop of an earlier run"),
     "first_chunk_s": re.compile(r"^first chunk incl\. XLA compilation: ([\d.]+) s"),
 }
 
@@ -45,15 +46,16 @@ def job_seconds(snakemake_log: str) -> dict[str, list[float]]:
 
 
 def startup_seconds(train_logs) -> dict:
-    """Start-up summed over train job logs (texts): TensorFlow imports, compilations and the
-    number of runs compiled."""
-    total = dict.fromkeys(STARTUP_LINES, 0.0) | {"runs": 0}
+    """Start-up summed over train job logs (texts): TensorFlow imports, compilations, the set-up
+    of runs on a loop an earlier run compiled, the number of runs and how many compiled."""
+    total = dict.fromkeys(STARTUP_LINES, 0.0) | {"runs": 0, "compiled_runs": 0}
     for text in train_logs:
         for line in text.splitlines():
             for key, pattern in STARTUP_LINES.items():
                 if m := pattern.match(line):
                     total[key] += float(m.group(1))
                     total["runs"] += key != "tensorflow_s"
+                    total["compiled_runs"] += key in ("compile_s", "first_chunk_s")
     return total
 
 
@@ -68,7 +70,7 @@ def study_timings(workdir: Path, study: str, wall_s: float) -> dict:
     job_s = sum(r["job_s"] for r in rules.values())
     train_logs = [p.read_text() for p in sorted((workdir / "results" / study / "logs" / "train").rglob("*.log"))]
     startup = startup_seconds(train_logs)
-    startup_s = startup["tensorflow_s"] + startup["compile_s"] + startup["first_chunk_s"]
+    startup_s = sum(startup[k] for k in STARTUP_LINES)
     train_s = rules.get("train", {}).get("job_s", 0.0)
     return {
         "wall_s": round(wall_s, 1),
@@ -77,8 +79,9 @@ def study_timings(workdir: Path, study: str, wall_s: float) -> dict:
         "train": {
             "jobs": rules.get("train", {}).get("jobs", 0),
             "runs": startup["runs"],
+            "compiled_runs": startup["compiled_runs"],
             "job_s": train_s,
-            **{k: round(v, 1) for k, v in startup.items() if k != "runs"},
+            **{k: round(startup[k], 1) for k in STARTUP_LINES},
             "startup_s": round(startup_s, 1),
             "startup_share": round(startup_s / train_s, 3) if train_s else None,
         },

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from .contract import CHECKPOINTS
-from .study import n_parameters, network_sizes
+from .study import as_list, n_parameters, network_sizes
 
 TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
 SECONDS_PER_EXAMPLE_PARAM = 5e-11  # one epoch's updates and exact evaluation, per example and parameter
@@ -57,14 +57,17 @@ def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, chec
 
 def job_resources(rule: str, hidden: list, attempt: int, config: dict, data: dict) -> dict:
     """``mem_mb`` and ``runtime`` (minutes) of one train or measures job, which covers every size
-    of the study: memory for the largest, time for all of them. They grow with the sizes and the
+    of the study (a train job also every label mode and learning rate): memory for the largest
+    size, time for all of its runs. They grow with the sizes and the
     network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time, so
     a job that hit a limit is not resubmitted into the same one."""
     sizes = network_sizes(data, hidden)
     m, n_max = config["measures"], max(config["sizes"])
     if rule == "train":
         mb = train_memory_mb(n_max, config["test_size"], data["n_features"], sizes)
-        minutes = train_runtime_min(config["sizes"], config["test_size"], sizes, config["train"]["max_epochs"])
+        runs_per_size = len(config["label_modes"]) * len(as_list(config["train"]["learning_rate"]))
+        n_each = [n for n in config["sizes"] for _ in range(runs_per_size)]
+        minutes = train_runtime_min(n_each, config["test_size"], sizes, config["train"]["max_epochs"])
     else:
         mb = measures_memory_mb(n_max, data["n_features"], sizes, max(m["lanczos_max_iter"], m["slq_steps"]))
         products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100

@@ -6,10 +6,11 @@ the new weights on the whole subset and the test set, the acc1 and ce001 snapsho
 and the loss0 stop. Python only sees the chunk's history, logs progress and saves a
 resumable state, so a killed job loses at most one chunk.
 
-The pieces: ``TrainData`` (the constant tensors), ``TrainState`` (every mutable
+The pieces: ``TrainData`` (a run's inputs), ``TrainState`` (every mutable
 variable: weights, Adam moments, the acc1 and ce001 snapshots, counters), the graph functions
-``adam_step``, ``evaluate``, ``train_epoch`` and ``run_chunk`` over those two, and
-the serialisation of a state to full-size numpy arrays and back.
+``adam_step``, ``evaluate``, ``train_epoch`` and ``run_chunk`` over those two,
+``TrainProgram`` (the compiled loop over both, shared by the runs of a job with the same
+shapes) and the serialisation of a state to full-size numpy arrays and back.
 
 Determinism: op determinism is on, and the shuffle of epoch e is a stateless
 function of (seed, e), so the random state is just the epoch counter and a resumed
@@ -21,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,8 +105,9 @@ def job_fingerprint(settings: TrainSettings, params0: dict, data: list, optimize
 
 @dataclass(frozen=True)
 class TrainData:
-    """Constant tensors of one run: the compacted subset, and train + test stacked for the
-    exact evaluation (one forward pass), with the idle inputs' fixed first-layer offset."""
+    """A run's inputs, as variables so that runs of the same shapes share one compiled loop:
+    the compacted subset, train + test stacked for the exact evaluation (one forward pass)
+    with the idle inputs' fixed first-layer offset, and the learning rate."""
 
     x: object
     y1h: object
@@ -113,27 +115,38 @@ class TrainData:
     y_eval: object
     y_eval1h: object
     eval_offset: object
+    learning_rate: object
     n: int
     n_test: int
     n_classes: int
 
-    @classmethod
-    def build(cls, tf, compaction: InputCompaction, W1_full, x, y, x_test, y_test, n_classes: int):
-        f32 = tf.float32
+    VARIABLES = ("x", "y1h", "x_eval", "y_eval", "y_eval1h", "eval_offset", "learning_rate")
+
+    @staticmethod
+    def arrays(compaction: InputCompaction, W1_full, x, y, x_test, y_test, n_classes: int, learning_rate) -> dict:
+        """The values of ``VARIABLES`` for one run."""
         x_eval = np.concatenate([x, x_test]).astype(np.float32)
         y_eval = np.concatenate([y, y_test]).astype(np.int32)
-        return cls(
-            x=tf.constant(compaction.inputs(x)),
-            y1h=tf.one_hot(y, n_classes, dtype=f32),
-            x_eval=tf.constant(compaction.inputs(x_eval)),
+        one_hot = np.eye(n_classes, dtype=np.float32)
+        return dict(
+            x=compaction.inputs(x),
+            y1h=one_hot[y],
+            x_eval=compaction.inputs(x_eval),
+            y_eval=y_eval,
+            y_eval1h=one_hot[y_eval],
             # zero for the training rows, whose idle inputs are zero by definition
-            eval_offset=tf.constant(compaction.idle_offset(x_eval, W1_full)),
-            y_eval1h=tf.one_hot(y_eval, n_classes, dtype=f32),
-            y_eval=tf.constant(y_eval),
-            n=len(x),
-            n_test=len(x_test),
-            n_classes=int(n_classes),
+            eval_offset=compaction.idle_offset(x_eval, W1_full),
+            learning_rate=np.float32(learning_rate),
         )
+
+    @classmethod
+    def create(cls, tf, arrays: dict, n_test: int) -> TrainData:
+        n, n_classes = arrays["y1h"].shape
+        return cls(**{k: tf.Variable(arrays[k]) for k in cls.VARIABLES}, n=n, n_test=n_test, n_classes=n_classes)
+
+    def assign(self, arrays: dict) -> None:
+        for k in self.VARIABLES:
+            getattr(self, k).assign(arrays[k])
 
 
 @dataclass
@@ -157,28 +170,36 @@ class TrainState:
 
     @classmethod
     def create(cls, tf, weights: dict, optimizer: dict | None = None):
-        """Fresh state from ``weights``; Adam starts from ``optimizer`` (compacted m_*, v_*,
-        step) when given, as the carry_optimizer protocol does, else from zero."""
+        """State of the shapes of ``weights``, set as ``reset`` sets it."""
         names = param_names(depth_of(weights))
-        w = [tf.Variable(weights[k], dtype=tf.float32, name=k) for k in names]
-        if optimizer is None:
-            m, v = [tf.Variable(tf.zeros_like(x)) for x in w], [tf.Variable(tf.zeros_like(x)) for x in w]
-        else:
-            m = [tf.Variable(optimizer[f"m_{k}"]) for k in names]  # float32 (optimizer_moments)
-            v = [tf.Variable(optimizer[f"v_{k}"]) for k in names]
-        step = 0 if optimizer is None else int(optimizer["step"])
-        return cls(
+        w = [tf.Variable(tf.zeros(np.shape(weights[k]), tf.float32), name=k) for k in names]
+        state = cls(
             w=w,
-            m=m,
-            v=v,
-            acc1_w=[tf.Variable(x) for x in w],
-            ce001_w=[tf.Variable(x) for x in w],
-            step=tf.Variable(step, dtype=tf.int64),
+            m=[tf.Variable(tf.zeros_like(x)) for x in w],
+            v=[tf.Variable(tf.zeros_like(x)) for x in w],
+            acc1_w=[tf.Variable(tf.zeros_like(x)) for x in w],
+            ce001_w=[tf.Variable(tf.zeros_like(x)) for x in w],
+            step=tf.Variable(0, dtype=tf.int64),
             epoch=tf.Variable(0),
             acc1_epoch=tf.Variable(0),
             ce001_epoch=tf.Variable(0),
             loss0_epoch=tf.Variable(0),
         )  # int32
+        state.reset(weights, optimizer)
+        return state
+
+    def reset(self, weights: dict, optimizer: dict | None = None) -> None:
+        """A fresh run from ``weights``: Adam starts from ``optimizer`` (compacted m_*, v_*,
+        step) when given, as the carry_optimizer protocol does, else from zero."""
+        names = param_names(len(self.w) // 2)
+        for k, w, m, v, acc1, ce001 in zip(names, self.w, self.m, self.v, self.acc1_w, self.ce001_w):
+            for var in (w, acc1, ce001):
+                var.assign(np.asarray(weights[k], np.float32))
+            m.assign(optimizer[f"m_{k}"] if optimizer else np.zeros(w.shape, np.float32))  # float32 (optimizer_moments)
+            v.assign(optimizer[f"v_{k}"] if optimizer else np.zeros(w.shape, np.float32))
+        self.step.assign(0 if optimizer is None else int(optimizer["step"]))
+        for counter in (self.epoch, self.acc1_epoch, self.ce001_epoch, self.loss0_epoch):
+            counter.assign(0)
 
     def group(self, name: str) -> list:
         return {"w": self.w, "m": self.m, "v": self.v, "acc1": self.acc1_w, "ce001": self.ce001_w}[name]
@@ -196,14 +217,14 @@ class TrainState:
 # --- the graph -------------------------------------------------------------------------
 
 
-def adam_step(tf, state: TrainState, s: TrainSettings, xb, yb1h):
+def adam_step(tf, state: TrainState, s: TrainSettings, learning_rate, xb, yb1h):
     """One mini-batch step of Adam with Keras' update rule."""
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf_cross_entropy(tf_logits(state.w, xb), yb1h))
     grads = tape.gradient(loss, state.w)
     state.step.assign_add(1)
     t = tf.cast(state.step, tf.float32)
-    lr_t = s.learning_rate * tf.sqrt(1.0 - s.beta_2**t) / (1.0 - s.beta_1**t)
+    lr_t = learning_rate * tf.sqrt(1.0 - s.beta_2**t) / (1.0 - s.beta_1**t)
     for w, m, v, g in zip(state.w, state.m, state.v, grads):
         m.assign_add((g - m) * (1.0 - s.beta_1))
         v.assign_add((tf.square(g) - v) * (1.0 - s.beta_2))
@@ -235,9 +256,9 @@ def train_epoch(tf, state: TrainState, data: TrainData, s: TrainSettings, e):
         ys_full = tf.reshape(ys[: n_full * b], (n_full, b, data.n_classes))
         # A graph loop, not unrolled: XLA compiles it in half the time and runs it faster.
         for k in tf.range(n_full):
-            adam_step(tf, state, s, xs_full[k], ys_full[k])
+            adam_step(tf, state, s, data.learning_rate, xs_full[k], ys_full[k])
     if rem:
-        adam_step(tf, state, s, xs[n_full * b :], ys[n_full * b :])
+        adam_step(tf, state, s, data.learning_rate, xs[n_full * b :], ys[n_full * b :])
 
 
 def run_chunk(tf, state: TrainState, data: TrainData, s: TrainSettings, last_epoch):
@@ -332,17 +353,40 @@ def optimizer_moments(optimizer: dict | None, names) -> tuple[dict | None, np.nd
     return {**moments, "step": int(optimizer["step"])}, busy
 
 
-class CompiledRun:
-    """One run's compiled loop: data, state and the compiled chunk function together."""
+class TrainProgram:
+    """A compiled loop with the variables it reads and writes. Every run whose inputs and
+    state have its shapes, and whose settings are its settings but for the learning rate,
+    assigns its values to the variables and runs it: the label modes and learning rates of
+    one size and seed share one XLA compilation."""
 
-    def __init__(self, tf, params0, x, y, x_test, y_test, s: TrainSettings, optimizer: dict | None = None):
+    def __init__(self, tf, data: TrainData, state: TrainState, s: TrainSettings):
+        self.data, self.state = data, state
+        # XLA fuses each step's many small elementwise ops (Adam on every tensor).
+        self.run_chunk = tf.function(lambda last: run_chunk(tf, state, data, s, last), jit_compile=True)
+        self.evaluate = tf.function(lambda: evaluate(tf, state, data))
+
+    @staticmethod
+    def key(data_arrays: dict, weights: dict, s: TrainSettings) -> tuple:
+        """What a program is shared by: the shapes and dtypes of its variables, and the settings
+        its graph holds as constants (the learning rate and max_epochs are not among them)."""
+        shapes = tuple((k, np.shape(a), np.asarray(a).dtype.str) for k, a in sorted({**data_arrays, **weights}.items()))
+        return shapes, replace(s, learning_rate=None, max_epochs=None)
+
+
+class CompiledRun:
+    """One run on a compiled loop: its input compaction, and the program whose variables hold
+    its data and state. ``programs`` (key: ``TrainProgram.key``) are the loops compiled by
+    earlier runs of the process; a run of the same shapes reuses one, a new one is added."""
+
+    def __init__(self, tf, params0, x, y, x_test, y_test, s: TrainSettings, optimizer=None, programs=None):
         self.tf, self.s = tf, s
         names = param_names(depth_of(params0))
         moments, busy = optimizer_moments(optimizer, names)
         self.compaction = InputCompaction.from_inputs(x, keep=busy)
         self.W1_full0 = np.asarray(params0["W1"], np.float32)
         n_classes = int(np.shape(params0[f"W{depth_of(params0)}"])[1])
-        self.data = TrainData.build(tf, self.compaction, self.W1_full0, x, y, x_test, y_test, n_classes)
+        arrays = TrainData.arrays(self.compaction, self.W1_full0, x, y, x_test, y_test, n_classes, s.learning_rate)
+        weights = self.compaction.compact(params0)
         carried = (
             None
             if moments is None
@@ -351,15 +395,28 @@ class CompiledRun:
                 **{k: a for k, a in moments.items() if not k.endswith("_W1")},
             }
         )
-        self.state = TrainState.create(tf, self.compaction.compact(params0), carried)
+        programs = {} if programs is None else programs
+        key = TrainProgram.key(arrays, weights, s)
+        self.reused = key in programs
+        if self.reused:
+            programs[key].data.assign(arrays)
+            programs[key].state.reset(weights, carried)
+        else:
+            data, state = TrainData.create(tf, arrays, len(x_test)), TrainState.create(tf, weights, carried)
+            programs[key] = TrainProgram(tf, data, state, key[1])
+        program = programs[key]
+        self.data, self.state, self.run_chunk, self.evaluate = (
+            program.data,
+            program.state,
+            program.run_chunk,
+            program.evaluate,
+        )
         self.batches_per_epoch = -(-len(x) // s.batch_size)
-        # XLA fuses each step's many small elementwise ops (Adam on every tensor).
-        self.run_chunk = tf.function(lambda last: run_chunk(tf, self.state, self.data, s, last), jit_compile=True)
-        self.evaluate = tf.function(lambda: evaluate(tf, self.state, self.data))
 
     def compile(self) -> None:
-        """Trace and XLA-compile the chunk function by a call that runs no epoch (its last
-        epoch is the current one), so that compilation is timed apart from training."""
+        """Trace and XLA-compile the chunk function (unless an earlier run did) by a call that
+        runs no epoch (its last epoch is the current one), so that compilation is timed apart
+        from training."""
         self.run_chunk(self.tf.constant(self.epoch(), self.tf.int32))
 
     def epoch(self) -> int:
@@ -392,6 +449,7 @@ def train_to_targets(
     log=print,
     threads: int = 1,
     optimizer: dict | None = None,
+    programs: dict | None = None,
 ) -> TrainResult:
     """Adam on mini-batches until the exact training loss is ≤ target_loss or max_epochs.
 
@@ -401,13 +459,14 @@ def train_to_targets(
     ``optimizer`` (m_*, v_*, step) starts Adam where another run left it: the
     original experiment's protocol. With ``state_path`` the state is saved there every
     chunk and picked up again by a rerun of the same job; it is removed once training ends.
+    ``programs`` (a dict, filled here) shares compiled loops between the runs of a process.
     """
     tf = configure_tensorflow(threads)
     s = settings
     started = time.perf_counter()
     x, x_test = np.asarray(x, np.float32), np.asarray(x_test, np.float32)
     y, y_test = np.asarray(y, np.int64), np.asarray(y_test, np.int64)
-    run = CompiledRun(tf, params0, x, y, x_test, y_test, s, optimizer)
+    run = CompiledRun(tf, params0, x, y, x_test, y_test, s, optimizer, programs)
     fingerprint = job_fingerprint(s, params0, [x, y, x_test, y_test], optimizer)
     history = run.history_row0()
     state_path = Path(state_path) if state_path else None
@@ -419,7 +478,8 @@ def train_to_targets(
         log(f"resumed from {state_path} at epoch {resumed_from}")
     run.compile()
     # the job's start-up for this run, apart from training: `make bench` sums these lines
-    log(f"compiled in {time.perf_counter() - started:.2f} s")
+    took = time.perf_counter() - started
+    log(f"set up in {took:.2f} s on the loop of an earlier run" if run.reused else f"compiled in {took:.2f} s")
     history = _train_chunks(run, history, resumed_from, state_path, fingerprint, log)
     acc1, ce001, loss0 = int(run.state.acc1_epoch.numpy()), int(run.state.ce001_epoch.numpy()), run.loss0_epoch()
     return TrainResult(
