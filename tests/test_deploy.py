@@ -77,7 +77,7 @@ def test_config_on_the_command_line_sets_lists_and_nested_keys(tmp_path):
         "study=cli",
         configfile=DEFAULT_CONFIG,
     )
-    assert planned_jobs(proc)["train"] == 1  # one per seed: both label modes, learning rates and sizes
+    assert planned_jobs(proc)["train"] == 2 * 1  # label modes × seeds, each over both learning rates and sizes
     out = proc.stdout + proc.stderr
     assert "results/cli/train/correct/h64-64/lr0.002/bs128/independent/n256/seed0" in out
     assert "lr0.001" in out and "n384" not in out
@@ -157,7 +157,7 @@ def test_the_snakefile_parses_with_only_snakemake_and_the_oldest_release_dry_run
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     jobs = planned_jobs(proc)
-    assert jobs["train"] == 3 and jobs["measures"] == 6 and jobs["make_subset"] == 48
+    assert jobs["train"] == 6 and jobs["measures"] == 6 and jobs["make_subset"] == 48
 
 
 def pins(lines):
@@ -225,7 +225,7 @@ def test_one_profile_per_purpose_and_nothing_loaded_behind_the_users_back():
     slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     assert "set-resources" not in slurm  # resources live in the rules
     assert "slurm_extra" not in str(slurm.get("default-resources", {}))
-    assert slurm["group-components"] == ["train=2"] and slurm["groups"] == ["train=train"]
+    assert slurm["group-components"] == ["train=4"] and slurm["groups"] == ["train=train"]
     text = (ROOT / "profiles/slurm/config.yaml").read_text()
     assert "# slurm-qos:" in text  # the plugin's own QoS option, not slurm_extra
 
@@ -237,6 +237,6 @@ def test_github_workflow_has_the_template_s_three_jobs_and_its_test_config_plans
     assert ".test/config/config.yaml" in steps and "--report" in steps
     assert "snakemake --lint" in " ".join(s.get("run", "") for s in ci["jobs"]["linting"]["steps"])
     jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=ROOT / ".test/config/config.yaml"))
-    assert jobs["train"] == 1 and jobs["findings"] == 1
+    assert jobs["train"] == 2 and jobs["findings"] == 1
     # the CI entry point still calls the README's test command
     assert "make test" in (ROOT / ".ci/run").read_text() and "make test" in (ROOT / "README.md").read_text()[:600]

@@ -117,9 +117,8 @@ def test_differing_files_names_changed_and_missing_result_files(tmp_path):
 @pytest.mark.slow
 def test_a_real_runs_log_gives_every_planned_job_and_every_runs_compilation(tiny_study):
     t = study_timings(tiny_study, "tiny", 1.0)
-    assert t["rules"]["train"]["jobs"] == 1 and t["rules"]["measures"]["jobs"] == 2  # per label mode
+    assert t["rules"]["train"]["jobs"] == 2 and t["rules"]["measures"]["jobs"] == 2  # per label mode
     assert t["rules"]["make_subset"]["jobs"] == 4 and t["rules"]["prepare_data"]["jobs"] == 1
-    # 2 label modes × 2 sizes; the label modes of a size share one compiled loop
-    assert t["train"]["runs"] == 4 and t["train"]["compiled_runs"] == 2
+    assert t["train"]["runs"] == 4 and t["train"]["compiled_runs"] == 4  # 2 label modes × 2 sizes, one learning rate
     assert 0 < t["train"]["startup_s"] < t["train"]["job_s"]
     assert 0 < t["measures_share"] < 1

@@ -65,7 +65,7 @@ def test_killed_training_job_resumes_to_identical_files(uninterrupted, tmp_path)
     # a SIGKILLed snakemake leaves its lock behind, as after any kill
     run_snakemake(work, "--unlock", TARGET, configfile=RESUME_CONFIG)
     run_snakemake(work, "--cores", "1", "--rerun-incomplete", TARGET, configfile=RESUME_CONFIG)
-    log = (work / "results/resume/logs/train/h64-64/bs32/independent/seed0.log").read_text()
+    log = (work / "results/resume/logs/train/random/h64-64/bs32/independent/seed0.log").read_text()
     assert f"resumed from {FIRST_STATE} at epoch {first_final}" in log  # no epoch trained twice
     assert f"resumed from {STATE} at epoch " in log
     resumed_at = int(log.split(f"resumed from {STATE} at epoch ")[1].split()[0])

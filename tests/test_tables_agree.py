@@ -166,9 +166,11 @@ def test_the_study_table_of_a_run_without_baseline_has_one_column_per_study():
         "train": {
             "jobs": 2,
             "runs": 4,
+            "compiled_runs": 2,
             "job_s": 50.0,
             "tensorflow_s": 5.0,
-            "compile_s": 5.0,
+            "compile_s": 4.9,
+            "reuse_s": 0.1,
             "first_chunk_s": 0.0,
             "startup_share": 0.2,
         },
@@ -178,3 +180,4 @@ def test_the_study_table_of_a_run_without_baseline_has_one_column_per_study():
     lines = table.splitlines()
     assert lines[0] == "| | tiny |" and "| wall time of the study | 1 min 01.0 s |" in lines
     assert "| start-up share of train job time | 20 % |" in lines and lines[-1] == "2 cores."
+    assert "| train jobs (runs, of them compiled) | 2 (4, 2) |" in lines

@@ -221,10 +221,12 @@ def run_group_files(pattern):
     return lambda w: [pattern.format(**{**dict(w.items()), "size": n}) for n in SIZES]
 
 
-# A train job covers every label mode, learning rate and size of one (architecture, batch
-# size, protocol, seed): the runs among them with the same shapes share a compiled loop.
-TRAIN_JOB = "h{hidden}/bs{bs}/{protocol}"
-TRAIN_RUNS = [dict(label_mode=m, lr=lr_key(lr), size=n) for m in LABEL_MODES for lr in LRS for n in SIZES]
+# A train job covers every learning rate and size of one (label mode, architecture, batch
+# size, protocol, seed): the learning rates of one size share a compiled loop. Label modes
+# stay apart: merged, they leave two measures jobs to run side by side, which on 2 cores
+# slowed the default study more than the shared compilations saved (docs/performance.md).
+TRAIN_JOB = "{label_mode}/h{hidden}/bs{bs}/{protocol}"
+TRAIN_RUNS = [dict(lr=lr_key(lr), size=n) for lr in LRS for n in SIZES]
 
 
 def train_job_outputs(pattern):

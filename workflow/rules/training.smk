@@ -1,6 +1,6 @@
-# One job per (architecture, batch size, protocol, seed) trains every label mode, learning
-# rate and size (TRAIN_RUNS): TensorFlow's start-up is paid once for all of them, and the runs
-# with the same shapes share one compiled loop. Files stay per run.
+# One job per (label mode, architecture, batch size, protocol, seed) trains every learning rate
+# and size (TRAIN_RUNS): TensorFlow's start-up is paid once for all of them, and the runs with
+# the same shapes share one compiled loop. Files stay per run.
 rule train:
     input:
         subsets=train_job_files(SUBSET),

@@ -17,21 +17,21 @@ log(f"TensorFlow ready {time.perf_counter() - STARTED:.2f} s after the script st
 w, inp, out, params = snakemake.wildcards, snakemake.input, snakemake.output, snakemake.params
 test = load_npz(inp.test, ["x", "y"])
 params0 = load_params(inp.init)
-position = {(r["label_mode"], r["lr"], int(r["size"])): i for i, r in enumerate(params.runs)}
+position = {(r["lr"], int(r["size"])): i for i, r in enumerate(params.runs)}
 programs = {}  # compiled loops, shared by the runs of the same shapes
 finished = []
-for label_mode, lr in dict.fromkeys((r["label_mode"], r["lr"]) for r in params.runs):
-    axes = SimpleNamespace(**dict(w.items()), label_mode=label_mode, lr=lr)
-    sizes = [n for (m, rate, n) in position if (m, rate) == (label_mode, lr)]
+for lr in dict.fromkeys(r["lr"] for r in params.runs):
+    axes = SimpleNamespace(**dict(w.items()), lr=lr)
+    sizes = [n for (rate, n) in position if rate == lr]
     optimizer, before = None, None  # carry_optimizer: Adam's state after the size trained just before
     for size in training_order(sizes, w.protocol):
-        i = position[label_mode, lr, size]
+        i = position[lr, size]
         run = run_from_wildcards(axes, size)
         subset = load_subset(inp.subsets[i])
         settings = TrainSettings(
             seed=run["seed"], learning_rate=run["learning_rate"], batch_size=run["batch_size"], **params.settings
         )
-        name = f"{label_mode} lr={lr} n={size}"
+        name = f"lr={lr} n={size}"
         log(f"{name}: training {run} with {settings}" + (f", Adam continuing from n={before}" if optimizer else ""))
         try:
             result = train_to_targets(

@@ -57,7 +57,7 @@ def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, chec
 
 def job_resources(rule: str, hidden: list, attempt: int, config: dict, data: dict) -> dict:
     """``mem_mb`` and ``runtime`` (minutes) of one train or measures job, which covers every size
-    of the study (a train job also every label mode and learning rate): memory for the largest
+    of the study (a train job also every learning rate): memory for the largest
     size, time for all of its runs. They grow with the sizes and the
     network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time, so
     a job that hit a limit is not resubmitted into the same one."""
@@ -65,7 +65,7 @@ def job_resources(rule: str, hidden: list, attempt: int, config: dict, data: dic
     m, n_max = config["measures"], max(config["sizes"])
     if rule == "train":
         mb = train_memory_mb(n_max, config["test_size"], data["n_features"], sizes)
-        runs_per_size = len(config["label_modes"]) * len(as_list(config["train"]["learning_rate"]))
+        runs_per_size = len(as_list(config["train"]["learning_rate"]))
         n_each = [n for n in config["sizes"] for _ in range(runs_per_size)]
         minutes = train_runtime_min(n_each, config["test_size"], sizes, config["train"]["max_epochs"])
     else:
