@@ -18,20 +18,19 @@ w, inp, out, params = snakemake.wildcards, snakemake.input, snakemake.output, sn
 test = load_npz(inp.test, ["x", "y"])
 params0 = load_params(inp.init)
 position = {(r["lr"], int(r["size"])): i for i, r in enumerate(params.runs)}
-programs = {}  # compiled loops, shared by the runs of the same shapes
+sizes, rates = sorted({n for _, n in position}), list(dict.fromkeys(lr for lr, _ in position))
+carried, before = {}, None  # carry_optimizer: Adam's state per learning rate after the size trained before
 finished = []
-for lr in dict.fromkeys(r["lr"] for r in params.runs):
-    axes = SimpleNamespace(**dict(w.items()), lr=lr)
-    sizes = [n for (rate, n) in position if rate == lr]
-    optimizer, before = None, None  # carry_optimizer: Adam's state after the size trained just before
-    for size in training_order(sizes, w.protocol):
+for size in training_order(sizes, w.protocol):
+    programs = {}  # compiled loops of this size, shared by its learning rates and dropped with it
+    for lr in rates:
         i = position[lr, size]
-        run = run_from_wildcards(axes, size)
+        run = run_from_wildcards(SimpleNamespace(**dict(w.items()), lr=lr), size)
         subset = load_subset(inp.subsets[i])
         settings = TrainSettings(
             seed=run["seed"], learning_rate=run["learning_rate"], batch_size=run["batch_size"], **params.settings
         )
-        name = f"lr={lr} n={size}"
+        name, optimizer = f"lr={lr} n={size}", carried.get(lr)
         log(f"{name}: training {run} with {settings}" + (f", Adam continuing from n={before}" if optimizer else ""))
         try:
             result = train_to_targets(
@@ -50,7 +49,9 @@ for lr in dict.fromkeys(r["lr"] for r in params.runs):
         except TrainingDiverged as exc:
             raise SystemExit(f"{snakemake.log[0]}: run {run}: {exc}") from None
         finished.append((name, result, settings, {k: files[i] for k, files in out.items()}, run, inp.subsets[i]))
-        optimizer, before = (result.optimizer if w.protocol == "carry_optimizer" else None), size
+        if w.protocol == "carry_optimizer":
+            carried[lr] = result.optimizer
+    before = size
 # Written once every run is trained, so a killed job leaves no file that looks finished; the
 # states are kept until then, so its rerun resumes the runs it had finished at their end.
 for name, result, settings, outputs, run, subset_file in finished:
