@@ -222,7 +222,8 @@ def test_deleting_an_intermediate_rebuilds_it(tiny_copy, victim, rule):
     assert jobs.get(rule) == 1, jobs
 
 
-def test_a_new_size_trains_only_the_new_runs(tiny_copy):
+def test_a_new_size_makes_only_its_subsets_and_reruns_the_train_jobs_that_cover_it(tiny_copy):
     cfg = write_config(tiny_copy, TINY_CONFIG, sizes=[32, 48, 64])
     jobs = planned_jobs(run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=cfg))
-    assert jobs["train"] == 2 and jobs["make_subset"] == 2 and "prepare_data" not in jobs  # 48, both label modes
+    # subsets of n = 48 for both label modes; each label mode's train job trains every size
+    assert jobs["train"] == 2 and jobs["make_subset"] == 2 and "prepare_data" not in jobs
