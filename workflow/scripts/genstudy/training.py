@@ -356,8 +356,8 @@ def optimizer_moments(optimizer: dict | None, names) -> tuple[dict | None, np.nd
 class TrainProgram:
     """A compiled loop with the variables it reads and writes. Every run whose inputs and
     state have its shapes, and whose settings are its settings but for the learning rate,
-    assigns its values to the variables and runs it: the label modes and learning rates of
-    one size and seed share one XLA compilation."""
+    assigns its values to the variables and runs it: in a train job, the learning rates of one
+    size share one XLA compilation (label modes would too, but have jobs of their own)."""
 
     def __init__(self, tf, data: TrainData, state: TrainState, s: TrainSettings):
         self.data, self.state = data, state
