@@ -77,7 +77,7 @@ def test_config_on_the_command_line_sets_lists_and_nested_keys(tmp_path):
         "study=cli",
         configfile=DEFAULT_CONFIG,
     )
-    assert planned_jobs(proc)["train"] == 2 * 1  # label modes × seeds, each over both learning rates and sizes
+    assert planned_jobs(proc)["train"] == 2 * 2 * 2  # label modes × learning rates × sizes (one seed)
     out = proc.stdout + proc.stderr
     assert "results/cli/train/correct/h64-64/lr0.002/bs128/independent/n256/seed0" in out
     assert "lr0.001" in out and "n384" not in out
@@ -157,7 +157,7 @@ def test_the_snakefile_parses_with_only_snakemake_and_the_oldest_release_dry_run
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     jobs = planned_jobs(proc)
-    assert jobs["train"] == 6 and jobs["measures"] == 6 and jobs["make_subset"] == 48
+    assert jobs["train"] == 48 and jobs["measures"] == 48 and jobs["make_subset"] == 48
 
 
 def pins(lines):
@@ -203,21 +203,24 @@ def test_environment_yml_is_the_whole_lock_for_conda():
         assert name in pip, name
 
 
-def test_resources_grow_with_n_the_network_and_the_attempt(tmp_path):
+def test_resources_are_per_run_and_grow_with_n_the_network_and_the_attempt(tmp_path):
     config = yaml.safe_load(DEFAULT_CONFIG.read_text())
     data = {"n_features": 784, "n_classes": 10}
     for rule in ("train", "measures"):
-        base = job_resources(rule, [64, 64], 1, config, data)
-        assert job_resources(rule, [64, 64], 2, config, data)["mem_mb"] > base["mem_mb"]
-        assert job_resources(rule, [64, 64], 2, config, data)["runtime"] == 2 * base["runtime"]
-        assert job_resources(rule, [512, 512], 1, config, data)["mem_mb"] > base["mem_mb"]
-    small = job_resources("train", [64, 64], 1, {**config, "sizes": [128]}, data)
-    big = job_resources("train", [64, 64], 1, {**config, "sizes": [128, 50000]}, data)
-    assert big["mem_mb"] > small["mem_mb"] and big["runtime"] > small["runtime"]
-    # what the rules ask for is what these functions say
+        base = job_resources(rule, 128, [64, 64], 1, config, data)
+        assert job_resources(rule, 128, [64, 64], 2, config, data)["mem_mb"] > base["mem_mb"]
+        assert job_resources(rule, 128, [64, 64], 2, config, data)["runtime"] == 2 * base["runtime"]
+        assert job_resources(rule, 128, [512, 512], 1, config, data)["mem_mb"] > base["mem_mb"]
+        big = job_resources(rule, 50000, [64, 64], 1, config, data)
+        assert big["mem_mb"] > base["mem_mb"] and big["runtime"] > base["runtime"]
+    # what the rules ask for is what these functions say, for each run's size
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=DEFAULT_CONFIG)
-    assert f"runtime={job_resources('train', [64, 64], 1, config, data)['runtime']}" in proc.stdout
-    assert f"mem_mb={job_resources('measures', [64, 64], 1, config, data)['mem_mb']}" in proc.stdout
+    for rule in ("train", "measures"):
+        blocks = [b for b in re.split(r"\n\[", proc.stdout) if re.search(rf"^(local)?rule {rule}:", b, re.M)]
+        for block in blocks:
+            n = int(re.search(r"/n(\d+)/seed", block).group(1))
+            expected = job_resources(rule, n, [64, 64], 1, config, data)
+            assert f"mem_mb={expected['mem_mb']}," in block and f"runtime={expected['runtime']}" in block, block
 
 
 def test_one_profile_per_purpose_and_nothing_loaded_behind_the_users_back():
@@ -225,7 +228,7 @@ def test_one_profile_per_purpose_and_nothing_loaded_behind_the_users_back():
     slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     assert "set-resources" not in slurm  # resources live in the rules
     assert "slurm_extra" not in str(slurm.get("default-resources", {}))
-    assert slurm["group-components"] == ["train=4"] and slurm["groups"] == ["train=train"]
+    assert "groups" not in slurm and "group-components" not in slurm  # one submission per run
     text = (ROOT / "profiles/slurm/config.yaml").read_text()
     assert "# slurm-qos:" in text  # the plugin's own QoS option, not slurm_extra
 

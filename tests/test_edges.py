@@ -299,7 +299,9 @@ def test_config_boundaries(tmp_path):
         / 2**20
     )
     assert abs(gib - meminfo) / meminfo < 0.05
-    need = job_resources("measures", [64, 64], 1, base, {"n_features": 784, "n_classes": 10})["mem_mb"]
+    need = job_resources("measures", max(base["sizes"]), [64, 64], 1, base, {"n_features": 784, "n_classes": 10})[
+        "mem_mb"
+    ]
     check_config({**base, "max_job_memory_gb": need / 1024})  # exactly enough (a power of two: no rounding)
     with pytest.raises(
         ConfigError,
@@ -415,19 +417,18 @@ def test_resource_estimates_count_every_term():
     )
     assert measures_runtime_min(1000, sizes, 100, 2) == pytest.approx(10 * (30 + 2 * 100 * 8 * 5e-11 * p * 1000) / 60)
     cfg = json.loads(json.dumps(DEFAULT))
-    train = job_resources("train", [64, 64], 1, cfg, {"n_features": 784, "n_classes": None})  # K: 10
+    train = job_resources("train", 1024, [64, 64], 1, cfg, {"n_features": 784, "n_classes": None})  # K: 10
     assert train["mem_mb"] == int(1.5 * train_memory_mb(1024, 1000, 784, sizes))
-    assert train_runtime_min([10], 10, [2, 2], 1) == pytest.approx(5.0)  # start-up alone: 10 × 30 s
-    assert train_runtime_min([10**6], 3000, sizes, 3000) == pytest.approx(
+    assert train_runtime_min(10, 10, [2, 2], 1) == pytest.approx(5.0)  # start-up alone: 10 × 30 s
+    assert train_runtime_min(10**6, 3000, sizes, 3000) == pytest.approx(
         10 * (30 + 3000 * 5e-11 * (10**6 + 1000) * p) / 60
     )
-    assert train_runtime_min([10**6, 2 * 10**6], 3000, sizes, 3000) == pytest.approx(  # one start-up, both sizes
-        10 * (30 + 3000 * 5e-11 * (3 * 10**6 + 2000) * p) / 60
+    assert train_runtime_min(10**6, 3000, sizes, 3000, test_every=10) == pytest.approx(
+        10 * (30 + 3000 * 5e-11 * (10**6 + 100) * p) / 60
     )
     m = cfg["measures"]
-    cfg["sizes"] = [10**6, 2 * 10**6]  # large enough that every term shows in whole minutes
     products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
-    measures = job_resources("measures", [64, 64], 2, cfg, {"n_features": 784, "n_classes": None})
+    measures = job_resources("measures", 3 * 10**6, [64, 64], 2, cfg, {"n_features": 784, "n_classes": None})
     assert measures["runtime"] == 2 * math.ceil(measures_runtime_min(3 * 10**6, sizes, products, 3))
     assert measures["runtime"] == 2 * math.ceil(10 * (30 + 3 * products * 8 * 5e-11 * p * 3 * 10**6) / 60)
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, planned_jobs, run_snakemake
-from genstudy.study import training_order
+from genstudy.study import runs
 
 PRESETS = ROOT / "config" / "presets"
 TINY_MEASURES = dict(
@@ -31,27 +31,28 @@ def preset(name):
     return yaml.safe_load((PRESETS / f"{name}.yaml").read_text())
 
 
-@pytest.mark.parametrize(
-    "name,train,measures",
-    [("original", 12, 12), ("zhang2017", 18, 18), ("neyshabur2017", 28, 28), ("jiang2019", 8, 16)],
-)
-def test_dry_run_of_each_preset_plans_its_experiment(tmp_path, name, train, measures):
+@pytest.mark.parametrize("name,n_runs", [("original", 96), ("zhang2017", 18), ("neyshabur2017", 28), ("jiang2019", 32)])
+def test_dry_run_of_each_preset_plans_one_train_and_one_measures_job_per_run(tmp_path, name, n_runs):
     jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=PRESETS / f"{name}.yaml"))
-    assert (jobs["train"], jobs["measures"]) == (train, measures)
+    assert len(runs(preset(name))) == n_runs
+    assert (jobs["train"], jobs["measures"]) == (n_runs, n_runs)
     assert preset(name)["study"] == name and not (tmp_path / "results").exists()
 
 
-def test_the_original_protocol_trains_each_size_after_the_next_larger_one(tmp_path):
+def test_the_original_protocol_chains_each_size_to_the_next_larger_one(tmp_path):
     out = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=PRESETS / "original.yaml").stdout
+    run = "results/original/train/{mode}/h64-64/lr0.001/bs128/{protocol}/n{n}/seed{seed}"
     jobs = [b for b in re.split(r"\n\[", out) if re.search(r"^(local)?rule train:", b, re.M)]
-    sizes = [128 * k for k in range(1, 9)]
-    for block in jobs:  # every size in one job, so no job waits for another's optimizer.npz
-        inputs, outputs = block.split("output:")
-        assert "optimizer.npz" not in inputs
-        assert sorted(int(n) for n in set(re.findall(r"/n(\d+)/seed\d+/optimizer\.npz", outputs))) == sizes
-    assert len(jobs) == 2 * 2 * 3  # label modes × protocols × seeds
-    assert training_order(sizes, "carry_optimizer") == sizes[::-1]
-    assert training_order(sizes[::-1], "independent") == sizes
+    carried = {}
+    for block in jobs:
+        target = re.search(r"output: .*?/carry_optimizer/n(\d+)/seed(\d+)/acc1.npz", block)
+        source = re.search(r"carry_optimizer/n(\d+)/seed\d+/optimizer.npz", block.split("output:")[0])
+        if target:
+            carried[int(target.group(1))] = int(source.group(1)) if source else None
+    assert carried == {1024: None, 896: 1024, 768: 896, 640: 768, 512: 640, 384: 512, 256: 384, 128: 256}
+    independent = [b for b in jobs if "/independent/" in b]
+    assert len(independent) == 48 and not any("optimizer.npz" in b.split("output:")[0] for b in independent)
+    assert run.format(mode="random", protocol="carry_optimizer", n=128, seed=2) in out
 
 
 def tiny(name, tmp_path, **overrides):
@@ -71,8 +72,11 @@ def test_tiny_original(tmp_path):
     r = tiny("original", tmp_path, sizes=[32, 48], train={"batch_size": 16})
     t = pd.read_csv(r / "tables/training.csv")
     assert set(t.protocol) == {"carry_optimizer", "independent"}
-    log = (r / "logs/train/correct/h64-64/bs16/carry_optimizer/seed0.log").read_text()
-    assert "Adam continuing from n=48" in log and log.index("n=48: training") < log.index("n=32: training")
+    log = (r / "logs/train/correct/h64-64/lr0.001/bs16/carry_optimizer/n32/seed0.log").read_text()
+    assert (
+        "Adam continuing from results/original/train/correct/h64-64/lr0.001/bs16/carry_optimizer/n48/seed0/"
+        "optimizer.npz" in log
+    )
     run = r / "train/correct/h64-64/lr0.001/bs16/carry_optimizer/n{}/seed0"
     updates = {}
     for n in (32, 48):

@@ -1,6 +1,7 @@
 """Nothing silently wrong: bad input refused up front with the key or file named, damaged
 intermediates refused on read, diverged training stopped or marked, work redone when needed."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -208,22 +209,44 @@ def tiny_copy(tiny_study, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "victim,rule",
+    "victim,planned",
     [
-        ("train/correct/h16-16/lr0.001/bs16/independent/n32/seed0/acc1.npz", "train"),
-        ("subsets/random/seed0/n64.npz", "make_subset"),
-        ("measures/random/h16-16/lr0.001/bs16/independent/n32/seed0/loss0.json", "measures"),
-        ("init/h16-16/seed0.npz", "init_weights"),
+        ("train/correct/h16-16/lr0.001/bs16/independent/n32/seed0/acc1.npz", {"train": 1, "measures": 1}),
+        ("subsets/random/seed0/n64.npz", {"make_subset": 1, "train": 1, "measures": 1}),
+        ("measures/random/h16-16/lr0.001/bs16/independent/n32/seed0/loss0.json", {"measures": 1}),
+        ("init/h16-16/seed0.npz", {"init_weights": 1, "train": 4, "measures": 4}),
     ],
 )
-def test_deleting_an_intermediate_rebuilds_it(tiny_copy, victim, rule):
+def test_deleting_an_intermediate_rebuilds_it_and_only_the_runs_that_read_it(tiny_copy, victim, planned):
     (tiny_copy / "results/tiny" / victim).unlink()
     jobs = planned_jobs(run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=TINY_CONFIG))
-    assert jobs.get(rule) == 1, jobs
+    assert {rule: jobs.get(rule, 0) for rule in RUN_RULES} == {rule: planned.get(rule, 0) for rule in RUN_RULES}, jobs
 
 
-def test_a_new_size_makes_only_its_subsets_and_reruns_the_train_jobs_that_cover_it(tiny_copy):
-    cfg = write_config(tiny_copy, TINY_CONFIG, sizes=[32, 48, 64])
-    jobs = planned_jobs(run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=cfg))
-    # subsets of n = 48 for both label modes; each label mode's train job trains every size
-    assert jobs["train"] == 2 and jobs["make_subset"] == 2 and "prepare_data" not in jobs
+RUN_RULES = ("prepare_data", "init_weights", "make_subset", "train", "measures")
+
+
+@pytest.mark.parametrize(
+    "growth,planned",
+    [
+        # a size: its subsets, and its run per label mode; every other run stays as it is
+        (dict(sizes=[32, 48, 64]), {"make_subset": 2, "train": 2, "measures": 2}),
+        # a seed: its initial weights, subsets and runs
+        (dict(seeds=[0, 5]), {"init_weights": 1, "make_subset": 4, "train": 4, "measures": 4}),
+        # a learning rate: its runs, on the subsets and initial weights there are
+        (dict(train={"learning_rate": [0.001, 0.002]}), {"train": 4, "measures": 4}),
+    ],
+)
+def test_a_study_grows_by_exactly_its_new_runs(tiny_copy, growth, planned):
+    cfg = write_config(tiny_copy, TINY_CONFIG, **growth)
+    proc = run_snakemake(tiny_copy, "-n", "--cores", "1", configfile=cfg)
+    jobs = planned_jobs(proc)
+    assert {rule: jobs.get(rule, 0) for rule in RUN_RULES} == {rule: planned.get(rule, 0) for rule in RUN_RULES}, jobs
+    assert jobs["training_table"] == jobs["measures_table"] == jobs["findings"] == 1  # the tables follow
+    # the runs planned are the new ones, never a finished one
+    trained = set(re.findall(r"output: results/tiny/train/(\S+)/acc1\.npz", proc.stdout))
+    finished = {
+        p.parent.relative_to(tiny_copy / "results/tiny/train").as_posix()
+        for p in (tiny_copy / "results/tiny/train").rglob("acc1.npz")
+    }
+    assert len(trained) == planned["train"] and not trained & finished, trained

@@ -211,20 +211,26 @@ def test_check_config_learns_the_dataset_and_refuses_what_cannot_run(tmp_path):
         dataset_shape(str(tmp_path / "d.npz"), 10)
 
 
-def test_job_resources_grow_with_n_the_network_and_the_attempt():
+def test_job_resources_are_those_of_one_run():
     data = {"n_features": 784, "n_classes": 10}
     for rule in ("train", "measures"):
-        base = job_resources(rule, [64, 64], 1, DEFAULT, data)
-        again = job_resources(rule, [64, 64], 2, DEFAULT, data)
+        base = job_resources(rule, 128, [64, 64], 1, DEFAULT, data)
+        again = job_resources(rule, 128, [64, 64], 2, DEFAULT, data)
         assert abs(again["mem_mb"] - 1.5 * base["mem_mb"]) <= 2
         assert again["runtime"] == 2 * base["runtime"] and base["runtime"] >= 5
-        assert job_resources(rule, [512, 512], 1, DEFAULT, data)["mem_mb"] > base["mem_mb"]
-    small = job_resources("train", [64, 64], 1, {**DEFAULT, "sizes": [128]}, data)
-    big = job_resources("train", [64, 64], 1, {**DEFAULT, "sizes": [50000]}, data)
+        # the study's other sizes do not change what one run asks for
+        assert job_resources(rule, 128, [64, 64], 1, {**DEFAULT, "sizes": [128, 50000]}, data) == base
+    small = job_resources("train", 128, [64, 64], 1, DEFAULT, data)
+    big = job_resources("train", 50000, [64, 64], 1, DEFAULT, data)
     assert big["mem_mb"] > small["mem_mb"] and big["runtime"] > small["runtime"]
-    both = job_resources("train", [64, 64], 1, {**DEFAULT, "sizes": [40000, 50000]}, data)
-    assert both["mem_mb"] == big["mem_mb"] and both["runtime"] > big["runtime"]  # one job trains both sizes
     assert 900 < small["mem_mb"] < 3000  # a TensorFlow process and a little data
+    # evaluating the test set every epoch costs time, not memory
+    every = {**DEFAULT, "test_size": 10**6, "train": {**DEFAULT["train"], "test_every": 1}}
+    sparse = {**every, "train": {**every["train"], "test_every": 100}}
+    assert (
+        job_resources("train", 128, [64, 64], 1, every, data)["runtime"]
+        > job_resources("train", 128, [64, 64], 1, sparse, data)["runtime"]
+    )
 
 
 def test_every_file_of_a_run_holds_what_the_result_says(tmp_path):

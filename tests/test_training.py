@@ -79,7 +79,7 @@ def test_same_settings_same_numbers_and_seed_matters(problem):
     c = train_to_targets(
         params0, x, y, xt, yt, TrainSettings.with_defaults(**{**s.__dict__, "seed": 4}), log=lambda m: None
     )
-    assert np.array_equal(a.history, b.history)  # chunking does not change the numbers
+    assert np.array_equal(a.history, b.history, equal_nan=True)  # chunking does not change the numbers
     assert all(np.array_equal(a.final_params[k], b.final_params[k]) for k in a.final_params)
     assert not np.array_equal(a.final_params["W1"], c.final_params["W1"])
 
@@ -111,7 +111,7 @@ def test_resume_from_saved_state_matches_uninterrupted_run(problem, tmp_path):
     messages = []
     resumed = train_to_targets(params0, x, y, xt, yt, s, state_path=state, log=messages.append)
     assert resumed.resumed_from_epoch == 100 and messages[0].startswith("resumed from")
-    assert np.array_equal(resumed.history, full.history)
+    assert np.array_equal(resumed.history, full.history, equal_nan=True)
     assert all(np.array_equal(resumed.final_params[k], full.final_params[k]) for k in full.final_params)
     assert resumed.acc1_epoch == full.acc1_epoch
     assert all(np.array_equal(resumed.acc1_params[k], full.acc1_params[k]) for k in full.acc1_params)
@@ -140,6 +140,32 @@ def test_recorded_test_metrics_are_those_of_the_saved_weights_on_the_full_test_i
         assert row[3] == pytest.approx(cross_entropy(z, yt).mean(), rel=1e-4)
         zi = logits(params, xt[inked], np.float64)
         assert not np.allclose(zi, logits({**params, "W1": np.where(idle[:, None], 0, params["W1"])}, xt[inked]))
+
+
+def test_the_test_set_every_k_epochs_changes_no_number_but_the_history_s_gaps(problem):
+    """With test_every = k the test columns are evaluated at every k-th epoch, at each
+    checkpoint and at max_epochs, and are NaN elsewhere; every other number (the training
+    columns, the checkpoints and their weights, Adam's state) and every test value that is
+    evaluated equal those of the run that evaluates every epoch, to the bit."""
+    params0, x, y, xt, yt = problem
+    s = TrainSettings.with_defaults(batch_size=16, max_epochs=300, target_loss=1e-3, seed=5, chunk_epochs=40)
+    every = train_to_targets(params0, x, y, xt, yt, replace(s, test_every=1), log=lambda m: None)
+    sparse = train_to_targets(params0, x, y, xt, yt, replace(s, test_every=7), log=lambda m: None)
+    assert np.array_equal(every.history[:, :3], sparse.history[:, :3])
+    for name in ("final_params", "acc1_params", "ce001_params", "optimizer"):
+        a, b = getattr(every, name), getattr(sparse, name)
+        assert all(np.array_equal(a[k], b[k]) for k in a), name
+    checkpoints = {every.acc1_epoch, every.ce001_epoch, every.loss0_epoch}
+    assert None not in checkpoints and every.loss0_epoch < s.max_epochs
+    evaluated = ~np.isnan(sparse.history[:, 3])
+    expected = {e for e in range(len(sparse.history)) if e % 7 == 0} | checkpoints
+    assert set(np.flatnonzero(evaluated)) == expected
+    assert np.array_equal(sparse.history[evaluated], every.history[evaluated])
+    assert not np.isnan(every.history).any()
+    # a run that stops at max_epochs has its test columns there
+    short = train_to_targets(params0, x, y, xt, yt, replace(s, max_epochs=10, test_every=7), log=lambda m: None)
+    reached = {e for e in (short.acc1_epoch, short.ce001_epoch) if e}
+    assert short.loss0_epoch is None and set(np.flatnonzero(~np.isnan(short.history[:, 3]))) == {0, 7, 10} | reached
 
 
 def numpy_adam(params0, x, y, steps, lr, beta_1=0.9, beta_2=0.999, eps=1e-7):
@@ -222,7 +248,7 @@ def assert_same_run(a, b):
         b.ce001_epoch,
         b.loss0_epoch,
     )
-    assert np.array_equal(a.history, b.history)
+    assert np.array_equal(a.history, b.history, equal_nan=True)
     for name in ("final_params", "acc1_params", "ce001_params", "optimizer"):
         x, y = getattr(a, name), getattr(b, name)
         assert (x is None) == (y is None) and all(np.array_equal(x[k], y[k]) for k in x or {}), name

@@ -17,23 +17,25 @@ DEFAULT_CONFIG = ROOT / "config.yaml"
 TINY = "results/tiny"
 
 
-def test_default_config_plans_6_training_jobs_of_8_runs(tmp_path):
+def test_default_config_plans_one_train_and_one_measures_job_per_run(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--cores", "1", configfile=DEFAULT_CONFIG)
     jobs = planned_jobs(proc)
-    assert jobs["train"] == 2 * 3  # one per (label mode, axes, seed), every size in it, as measures
-    block = next(b for b in re.split(r"\n\[", proc.stdout) if re.search(r"^(local)?rule train:", b, re.M))
-    outputs = re.search(r"output: (.*)", block).group(1)
-    assert sorted(int(n) for n in set(re.findall(r"/n(\d+)/seed\d+/loss0\.npz", outputs))) == [
-        128 * k for k in range(1, 9)
-    ]
-    assert jobs["measures"] == 2 * 3  # one per (label mode, axes, seed), over all sizes
+    assert jobs["train"] == jobs["measures"] == 2 * 8 * 3  # label modes × sizes × seeds
+    blocks = [b for b in re.split(r"\n\[", proc.stdout) if re.search(r"^(local)?rule (train|measures):", b, re.M)]
+    runs = set()
+    for block in blocks:  # each job's files are those of one run: one size, one seed, one label mode
+        files = re.findall(r"(?:train|measures)/(\w+)/h64-64/lr0.001/bs128/independent/n(\d+)/seed(\d+)/", block)
+        assert len(set(files)) == 1, block
+        runs.add((re.search(r"rule (\w+):", block).group(1), *files[0]))
+    assert len(runs) == 2 * 48
     assert jobs["make_subset"] == 2 * 8 * 3 and jobs["init_weights"] == 3 and jobs["prepare_data"] == 1
     assert not (tmp_path / "results").exists()
 
 
-def test_one_more_seed_plans_2_more_training_jobs(tmp_path):
+def test_one_more_seed_plans_its_16_runs(tmp_path):
     path = write_config(tmp_path, DEFAULT_CONFIG, seeds=[0, 1, 2, 7])
-    assert planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path))["train"] == 6 + 2
+    jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=path))
+    assert jobs["train"] == jobs["measures"] == 48 + 2 * 8
 
 
 def test_lint_is_clean():

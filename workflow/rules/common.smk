@@ -131,15 +131,14 @@ def _prepend_to_path_variable(name, entry):
 _prepend_to_path_variable("PYTHONPATH", PACKAGE_DIR)
 
 from genstudy.config import ConfigError, check_config, typed_config  # noqa: E402
-from genstudy.contract import CHECKPOINTS  # noqa: E402
+from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
 from genstudy.registry import FAMILIES  # noqa: E402
 from genstudy.study import (  # noqa: E402
     SEGMENT_PATTERNS,
-    architectures,
     as_list,
-    lr_key,
+    carried_from,
     parse_hidden_key,
     runs,
     study_name,
@@ -171,9 +170,6 @@ R = f"results/{STUDY}"  # every output of this study lives under R
 SIZES = [int(n) for n in config["sizes"]]
 SEEDS = [int(s) for s in config["seeds"]]
 LABEL_MODES = list(config["label_modes"])
-ARCHS = architectures(config["model"]["hidden"])
-LRS = [float(v) for v in as_list(config["train"]["learning_rate"])]
-BATCHES = [int(v) for v in as_list(config["train"]["batch_size"])]
 CARRY = "carry_optimizer" in as_list(config["train"]["protocol"])
 RUNS = runs(config)
 ENV = "../envs/study.yaml"
@@ -215,34 +211,16 @@ def for_runs(pattern, runs_=None):
     return [pattern.format(**r.wildcards) for r in (RUNS if runs_ is None else runs_)]
 
 
-def run_group_files(pattern):
-    """``pattern`` for every size of the job's (label mode, axes, seed): the files of a
-    measures job, which covers every size."""
-    return lambda w: [pattern.format(**{**dict(w.items()), "size": n}) for n in SIZES]
-
-
-# A train job covers every learning rate and size of one (label mode, architecture, batch
-# size, protocol, seed): the learning rates of one size share a compiled loop. Label modes
-# stay apart: merged, they leave two measures jobs to run side by side, which on 2 cores
-# slowed the default study more than the shared compilations saved (docs/performance.md).
-TRAIN_JOB = "{label_mode}/h{hidden}/bs{bs}/{protocol}"
-TRAIN_RUNS = [dict(lr=lr_key(lr), size=n) for lr in LRS for n in SIZES]
-
-
-def train_job_outputs(pattern):
-    """``pattern`` for each of a train job's runs, in the order of TRAIN_RUNS."""
-    return expand(pattern, zip, **{k: [r[k] for r in TRAIN_RUNS] for k in TRAIN_RUNS[0]}, allow_missing=True)
-
-
-def train_job_files(pattern):
-    """The input files ``pattern`` names for each of a train job's runs, in the order of TRAIN_RUNS."""
-    return lambda w: [pattern.format(**dict(w.items()), **r) for r in TRAIN_RUNS]
+def carried_optimizer(w):
+    """carry_optimizer: the train job of the next larger size is an input of this one."""
+    prev = carried_from(SIZES, w.size, w.protocol)
+    return {} if prev is None else {"optimizer": f"{RUN}/optimizer.npz".format(**{**dict(w.items()), "size": prev})}
 
 
 # --- resources: grow with n, the network and the attempt (genstudy/resources.py) -----------
 def job_resource(rule, key):
     def value(w, attempt):
-        return res.job_resources(rule, list(parse_hidden_key(w.hidden)), attempt, config, DATA)[key]
+        return res.job_resources(rule, int(w.size), list(parse_hidden_key(w.hidden)), attempt, config, DATA)[key]
 
     return value
 

@@ -1,17 +1,19 @@
-# One job per (label mode, architecture, batch size, protocol, seed) trains every learning rate
-# and size (TRAIN_RUNS): TensorFlow's start-up is paid once for all of them, and the runs with
-# the same shapes share one compiled loop. Files stay per run.
+# One job per run: the wildcards are every axis, the size, the seed and the label mode, so a
+# study grows by its new runs only and a cluster trains all of its runs at once. Under
+# carry_optimizer a run starts from the Adam state of the next larger size: an edge between
+# two train jobs.
 rule train:
     input:
-        subsets=train_job_files(SUBSET),
+        unpack(carried_optimizer),
+        subset=SUBSET,
         init=INIT,
         test=f"{R}/data/test.npz",
     output:
-        **{name.split(".")[0]: train_job_outputs(f"{RUN}/{name}") for name in TRAIN_FILES},
+        **{name.split(".")[0]: f"{RUN}/{name}" for name in TRAIN_FILES},
     log:
-        f"{R}/logs/train/{TRAIN_JOB}/seed{{seed}}.log",
+        f"{R}/logs/train/{AXES}/n{{size}}/seed{{seed}}.log",
     benchmark:
-        f"{R}/benchmarks/train/{TRAIN_JOB}/seed{{seed}}.tsv"
+        f"{R}/benchmarks/train/{AXES}/n{{size}}/seed{{seed}}.tsv"
     conda:
         ENV
     threads: 1
@@ -19,10 +21,9 @@ rule train:
         mem_mb=job_resource("train", "mem_mb"),
         runtime=job_resource("train", "runtime"),
     params:
-        settings={k: config["train"][k] for k in ("max_epochs", "target_loss", "chunk_epochs")},
-        runs=TRAIN_RUNS,
-        # Resumable states live outside the outputs, so a killed job's rerun finds them.
-        states=train_job_files(f"{R}/resume/{AXES}/n{{size}}/seed{{seed}}.npz"),
+        settings={k: config["train"][k] for k in TRAIN_SETTINGS},
+        # The resumable state lives outside the outputs, so a killed job's rerun finds it.
+        state=f"{R}/resume/{AXES}/n{{size}}/seed{{seed}}.npz",
         code=code_version("train.py"),
     script:
         "../scripts/train.py"

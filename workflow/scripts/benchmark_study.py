@@ -65,9 +65,14 @@ def ratios(before: dict, after: dict) -> dict:
         "train_jobs": lambda t: t["train"]["job_s"],
         "train_startup": lambda t: t["train"]["startup_s"],
         "measures_jobs": lambda t: t["rules"].get("measures", {}).get("job_s", 0.0),
+        "measures_startup": lambda t: t.get("measures", {}).get("startup_s", 0.0),
     }
     out = {f"{k}_speedup": round(f(before) / f(after), 2) if f(after) else None for k, f in pick.items()}
     out["startup_share"] = [before["train"]["startup_share"], after["train"]["startup_share"]]
+    out["measures_startup_share"] = [
+        before.get("measures", {}).get("startup_share"),
+        after["measures"]["startup_share"],
+    ]
     out["measures_share"] = [before["measures_share"], after["measures_share"]]
     return out
 
@@ -107,8 +112,15 @@ def main(argv=None):
                 )
                 entry["baseline"] = {"commit": commit_of(trees["baseline"]), **runs["baseline"]}
                 entry["ratios"] = ratios(runs["baseline"], runs["current"])
+                exact = differing_files(
+                    scratch / "baseline" / name / "results" / study,
+                    scratch / "current" / name / "results" / study,
+                    exact=True,
+                )
                 entry["identical_to_baseline"] = not differ
                 entry["differing_files"] = differ[:20]
+                # histories and summaries whose bytes differ but whose numbers agree (test_every)
+                entry["agreeing_but_not_byte_identical"] = {"files": len(exact) - len(differ), "e.g.": exact[:4]}
             doc["studies"][name] = entry
             print(json.dumps(entry, indent=2), flush=True)
     finally:
@@ -124,7 +136,9 @@ def main(argv=None):
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "note": "job_s: wall seconds of jobs summed per rule (Snakemake's log, whole seconds); "
-        "startup: TensorFlow import per train job + build and XLA compilation per run (train logs)",
+        "startup: TensorFlow import per train or measures job + build and XLA compilation per run "
+        "(the jobs' logs); identical_to_baseline: every checkpoint, measure, subset and table byte-identical, "
+        "histories identical where both evaluated the test set (train.test_every)",
     }
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -224,7 +224,7 @@ def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
     n = max(config["sizes"])
     for arch in architectures(config["model"]["hidden"]):
         need = {
-            rule: resources.job_resources(rule, list(arch), 1, config, shape)["mem_mb"]
+            rule: resources.job_resources(rule, n, list(arch), 1, config, shape)["mem_mb"]
             for rule in ("train", "measures")
         }
         job, mb = max(need.items(), key=lambda kv: kv[1])

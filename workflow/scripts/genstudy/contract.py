@@ -14,6 +14,9 @@ from __future__ import annotations
 CHECKPOINTS = ("acc1", "ce001", "loss0")
 CE_CHECKPOINT_LOSS = 0.01
 
+# The config's train keys a train job reads besides its run's axes.
+TRAIN_SETTINGS = ("max_epochs", "target_loss", "chunk_epochs", "test_every")
+
 # Per-epoch history of a run (epoch 0 = the initial weights).
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 

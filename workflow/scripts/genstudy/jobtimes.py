@@ -1,5 +1,6 @@
 """Where a study's time goes, read from the files a run leaves: Snakemake's log (every job's
-start and end) and the train jobs' logs (TensorFlow's start-up and each run's compilation).
+start and end) and the train and measures jobs' logs (TensorFlow's start-up, and each train
+run's compilation).
 
 Pure functions over text, no TensorFlow; ``workflow/scripts/benchmark_study.py`` runs the
 studies and writes what these return to ``results/benchmarks/study.json``.
@@ -17,8 +18,8 @@ JOB_START = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 JOB_ID = re.compile(r"^\s+jobid: (\d+)$")
 JOB_END = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 
-# What a train job's log says of its start-up, apart from training: one TensorFlow import
-# per job, then per run the time to build, trace and XLA-compile its loop. Before
+# What a job's log says of its start-up, apart from its work: one TensorFlow import per job,
+# then (train jobs) per run the time to build, trace and XLA-compile its loop. Before
 # CompiledRun.compile existed the log only had the first chunk's time, compilation included.
 STARTUP_LINES = {
     "tensorflow_s": re.compile(r"^TensorFlow ready ([\d.]+) s"),
@@ -61,44 +62,88 @@ def startup_seconds(train_logs) -> dict:
 
 def study_timings(workdir: Path, study: str, wall_s: float) -> dict:
     """The timings of a finished run of ``study`` in ``workdir``: its wall time, job time per
-    rule, the train jobs' start-up and its share of their time, and the measures' share of
-    all job time."""
+    rule, the train and measures jobs' start-up and its share of their time (per job and in
+    all), and the measures' share of all job time."""
     workdir = Path(workdir)
     log = max((workdir / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
     per_rule = {rule: s for rule, s in job_seconds(log.read_text()).items() if rule != "all"}
     rules = {rule: {"jobs": len(s), "job_s": round(sum(s), 1)} for rule, s in sorted(per_rule.items())}
     job_s = sum(r["job_s"] for r in rules.values())
-    train_logs = [p.read_text() for p in sorted((workdir / "results" / study / "logs" / "train").rglob("*.log"))]
-    startup = startup_seconds(train_logs)
-    startup_s = sum(startup[k] for k in STARTUP_LINES)
-    train_s = rules.get("train", {}).get("job_s", 0.0)
+    heavy = {
+        rule: rule_startup(workdir / "results" / study / "logs" / rule, rules.get(rule, {})) for rule in HEAVY_RULES
+    }
     return {
         "wall_s": round(wall_s, 1),
         "job_s": round(job_s, 1),
         "rules": rules,
-        "train": {
-            "jobs": rules.get("train", {}).get("jobs", 0),
-            "runs": startup["runs"],
-            "compiled_runs": startup["compiled_runs"],
-            "job_s": train_s,
-            **{k: round(startup[k], 1) for k in STARTUP_LINES},
-            "startup_s": round(startup_s, 1),
-            "startup_share": round(startup_s / train_s, 3) if train_s else None,
-        },
+        **heavy,
         "measures_share": round(rules.get("measures", {}).get("job_s", 0.0) / job_s, 3) if job_s else None,
+    }
+
+
+HEAVY_RULES = ("train", "measures")  # the rules that import TensorFlow
+
+
+def rule_startup(log_dir: Path, rule: dict) -> dict:
+    """Start-up of one rule's jobs, read from their logs: the sums of ``STARTUP_LINES``, their
+    total, its share of the rule's job time, and the job time and start-up per job."""
+    startup = startup_seconds([p.read_text() for p in sorted(Path(log_dir).rglob("*.log"))])
+    startup_s = sum(startup[k] for k in STARTUP_LINES)
+    jobs, job_s = rule.get("jobs", 0), rule.get("job_s", 0.0)
+    return {
+        "jobs": jobs,
+        "runs": startup["runs"],
+        "compiled_runs": startup["compiled_runs"],
+        "job_s": job_s,
+        **{k: round(startup[k], 1) for k in STARTUP_LINES},
+        "startup_s": round(startup_s, 1),
+        "startup_share": round(startup_s / job_s, 3) if job_s else None,
+        "job_s_per_job": round(job_s / jobs, 2) if jobs else None,
+        "startup_s_per_job": round(startup_s / jobs, 2) if jobs else None,
     }
 
 
 RESULT_FILES = ("tables/*.csv", "train/**/*", "measures/**/*", "subsets/**/*", "init/**/*")
 
 
-def differing_files(a: Path, b: Path, patterns=RESULT_FILES) -> list:
-    """Files of two runs' results of one study that differ in content or exist in one only
-    (relative paths): empty when the two runs wrote the same numbers."""
+def _histories_agree(a: bytes, b: bytes) -> bool:
+    """Two history.csv files agree where both evaluated: every epoch and training column
+    identical, each test field identical or empty in one of them (``train.test_every``)."""
+    rows_a, rows_b = (text.decode().splitlines() for text in (a, b))
+    if len(rows_a) != len(rows_b) or rows_a[:1] != rows_b[:1]:
+        return False
+    for row_a, row_b in zip(rows_a[1:], rows_b[1:]):
+        fa, fb = row_a.split(","), row_b.split(",")
+        if len(fa) != len(fb) or fa[:3] != fb[:3]:
+            return False
+        if any(x != y and x and y for x, y in zip(fa[3:], fb[3:])):
+            return False
+    return True
+
+
+def _summaries_agree(a: bytes, b: bytes) -> bool:
+    """Two summary.json files agree but for ``test_every``, which only says how the history was written."""
+    import json
+
+    da, db = (json.loads(text) for text in (a, b))
+    return {k: v for k, v in da.items() if k != "test_every"} == {k: v for k, v in db.items() if k != "test_every"}
+
+
+# Files whose bytes may differ between two runs of the same numbers: a comparison per file name.
+AGREEMENT = {"history.csv": _histories_agree, "summary.json": _summaries_agree}
+
+
+def differing_files(a: Path, b: Path, patterns=RESULT_FILES, exact: bool = False) -> list:
+    """Files of two runs' results of one study that differ or exist in one only (relative
+    paths): empty when the two runs wrote the same numbers. Histories and summaries are
+    compared by ``AGREEMENT`` unless ``exact``; every other file byte by byte."""
     a, b = Path(a), Path(b)
     names = {p.relative_to(root) for root in (a, b) for pattern in patterns for p in root.glob(pattern) if p.is_file()}
-    return sorted(
-        str(n)
-        for n in names
-        if not ((a / n).is_file() and (b / n).is_file() and (a / n).read_bytes() == (b / n).read_bytes())
-    )
+
+    def same(n) -> bool:
+        if not ((a / n).is_file() and (b / n).is_file()):
+            return False
+        x, y = (a / n).read_bytes(), (b / n).read_bytes()
+        return x == y or (not exact and n.name in AGREEMENT and AGREEMENT[n.name](x, y))
+
+    return sorted(str(n) for n in names if not same(n))

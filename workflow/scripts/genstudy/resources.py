@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from .contract import CHECKPOINTS
-from .study import as_list, n_parameters, network_sizes
+from .study import n_parameters, network_sizes
 
 TF_PROCESS_MB = 900  # an idle Python process with TensorFlow and numpy imported
 SECONDS_PER_EXAMPLE_PARAM = 5e-11  # one epoch's updates and exact evaluation, per example and parameter
@@ -41,35 +41,32 @@ def measures_memory_mb(n: int, n_features: int, sizes, lanczos_vectors: int, jac
     return TF_PROCESS_MB + (data + basis + activations + jacobians) / 2**20
 
 
-def train_runtime_min(n_each, n_test: int, sizes, max_epochs: int) -> float:
-    """``n_each``: the sizes the job trains, one after the other, each up to ``max_epochs``."""
-    epochs_s = sum(max_epochs * SECONDS_PER_EXAMPLE_PARAM * (n + n_test / 3) * n_parameters(sizes) for n in n_each)
+def train_runtime_min(n: int, n_test: int, sizes, max_epochs: int, test_every: int = 1) -> float:
+    """One run of ``n`` examples, up to ``max_epochs``: the updates every epoch, the test set's
+    evaluation every ``test_every``-th."""
+    epochs_s = max_epochs * SECONDS_PER_EXAMPLE_PARAM * (n + n_test / (3 * test_every)) * n_parameters(sizes)
     return HEADROOM * (STARTUP_S + epochs_s) / 60
 
 
-def measures_runtime_min(n_total: int, sizes, products_per_checkpoint: int, checkpoints: int) -> float:
-    """``n_total``: examples summed over the sizes the job measures; a float64 HVP costs
-    about eight epochs' worth of arithmetic per example and parameter."""
+def measures_runtime_min(n: int, sizes, products_per_checkpoint: int, checkpoints: int) -> float:
+    """One run of ``n`` examples, all of its checkpoints; a float64 HVP costs about eight
+    epochs' worth of arithmetic per example and parameter."""
     per_example = 8 * SECONDS_PER_EXAMPLE_PARAM * n_parameters(sizes)
-    seconds = STARTUP_S + checkpoints * products_per_checkpoint * per_example * n_total
+    seconds = STARTUP_S + checkpoints * products_per_checkpoint * per_example * n
     return HEADROOM * seconds / 60
 
 
-def job_resources(rule: str, hidden: list, attempt: int, config: dict, data: dict) -> dict:
-    """``mem_mb`` and ``runtime`` (minutes) of one train or measures job, which covers every size
-    of the study (a train job also every learning rate): memory for the largest
-    size, time for all of its runs. They grow with the sizes and the
-    network, and with the attempt: a retry gets 1.5× the memory and the attempt × the time, so
-    a job that hit a limit is not resubmitted into the same one."""
-    sizes = network_sizes(data, hidden)
-    m, n_max = config["measures"], max(config["sizes"])
+def job_resources(rule: str, size: int, hidden: list, attempt: int, config: dict, data: dict) -> dict:
+    """``mem_mb`` and ``runtime`` (minutes) of one train or measures job: one run, of ``size``
+    examples and the network ``hidden``. They grow with n and the network, and with the
+    attempt: a retry gets 1.5× the memory and the attempt × the time, so a job that hit a
+    limit is not resubmitted into the same one."""
+    sizes, m, train = network_sizes(data, hidden), config["measures"], config["train"]
     if rule == "train":
-        mb = train_memory_mb(n_max, config["test_size"], data["n_features"], sizes)
-        runs_per_size = len(as_list(config["train"]["learning_rate"]))
-        n_each = [n for n in config["sizes"] for _ in range(runs_per_size)]
-        minutes = train_runtime_min(n_each, config["test_size"], sizes, config["train"]["max_epochs"])
+        mb = train_memory_mb(size, config["test_size"], data["n_features"], sizes)
+        minutes = train_runtime_min(size, config["test_size"], sizes, train["max_epochs"], train["test_every"])
     else:
-        mb = measures_memory_mb(n_max, data["n_features"], sizes, max(m["lanczos_max_iter"], m["slq_steps"]))
+        mb = measures_memory_mb(size, data["n_features"], sizes, max(m["lanczos_max_iter"], m["slq_steps"]))
         products = m["lanczos_max_iter"] + m["slq_runs"] * m["slq_steps"] + m["trace_max_vectors"] + 100
-        minutes = measures_runtime_min(sum(config["sizes"]), sizes, products, len(CHECKPOINTS))
+        minutes = measures_runtime_min(size, sizes, products, len(CHECKPOINTS))
     return {"mem_mb": int(1.5 * mb * 1.5 ** (attempt - 1)), "runtime": math.ceil(minutes) * attempt}

@@ -58,12 +58,28 @@ def divergence(history: np.ndarray, params0: dict, params: dict) -> str | None:
     return None
 
 
+# Columns that may be empty in a history: the test set is evaluated only every
+# train.test_every epochs (and at every checkpoint); an empty field is "not evaluated".
+SPARSE_HISTORY_COLUMNS = ("test_loss", "test_acc")
+
+
 def history_csv(history: np.ndarray) -> str:
+    """history.csv: one row per epoch; a NaN (a test column not evaluated) is an empty field."""
     out = io.StringIO()
     out.write(",".join(HISTORY_COLUMNS) + "\n")
     for row in history:
-        out.write(f"{int(row[0])}," + ",".join(repr(float(v)) for v in row[1:]) + "\n")
+        out.write(f"{int(row[0])}," + ",".join("" if math.isnan(v) else repr(float(v)) for v in row[1:]) + "\n")
     return out.getvalue()
+
+
+def _history_value(column: str, field: str) -> float:
+    """A history field as a float: finite, or NaN where a sparse column was not evaluated."""
+    if field == "" and column in SPARSE_HISTORY_COLUMNS:
+        return math.nan
+    value = float(field)
+    if not math.isfinite(value):
+        raise ValueError(field)
+    return value
 
 
 def write_training_outputs(
@@ -85,6 +101,7 @@ def write_training_outputs(
         "final_epoch": final_epoch,
         "max_epochs": settings.max_epochs,
         "target_loss": settings.target_loss,
+        "test_every": settings.test_every,  # the history's test columns: every this-many-th epoch
     }
     why = divergence(result.history, params0, result.final_params)
     summary["diverged"] = why is not None
@@ -124,11 +141,9 @@ def read_history(path) -> dict[int, dict]:
     out = {}
     for line, row in enumerate(rows[1:], start=2):
         try:
-            values = [float(v) for v in row]
+            values = [_history_value(c, v) for c, v in zip(HISTORY_COLUMNS, row, strict=True)]
         except ValueError:
-            values = []
-        if len(values) != len(HISTORY_COLUMNS) or not all(math.isfinite(v) for v in values):
-            raise FileContractError(f"{path}: line {line} is damaged or truncated ({','.join(row)!r})")
+            raise FileContractError(f"{path}: line {line} is damaged or truncated ({','.join(row)!r})") from None
         out[int(values[0])] = dict(zip(HISTORY_COLUMNS, values))
     if sorted(out) != list(range(len(out))):
         raise FileContractError(f"{path}: epochs are not 0, 1, 2, … in order")
@@ -160,6 +175,10 @@ def run_rows(run_dir, n_inputs: int, n_classes: int) -> list[dict]:
         if epoch not in history:
             raise FileContractError(f"{run_dir / 'history.csv'}: no row for epoch {epoch}")
         h = history[epoch]
+        if math.isnan(h["test_loss"]) or math.isnan(h["test_acc"]):
+            raise FileContractError(
+                f"{run_dir / 'history.csv'}: the test set was not evaluated at {ckpt}'s epoch {epoch}"
+            )
         rows.append(
             dict(
                 **axes,

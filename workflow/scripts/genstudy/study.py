@@ -41,23 +41,30 @@ def lr_key(lr) -> str:
     return repr(float(lr))
 
 
-def run_from_wildcards(wildcards, size: int | None = None) -> dict:
-    """The run dict a train or measures job writes into its outputs: its axes from the
-    job's wildcards, and ``size`` when given (a job covers every size of its group)."""
-    run = {
-        "label_mode": wildcards.label_mode,
-        "hidden": list(parse_hidden_key(wildcards.hidden)),
-        "learning_rate": float(wildcards.lr),
-        "batch_size": int(wildcards.bs),
-        "protocol": wildcards.protocol,
+def run_from_wildcards(wildcards) -> dict:
+    """The run a train or measures job is, from its wildcards (an object with ``items()`` or a
+    mapping): the axes, size and seed its outputs record."""
+    w = dict(wildcards.items())
+    return {
+        "label_mode": w["label_mode"],
+        "hidden": list(parse_hidden_key(w["hidden"])),
+        "learning_rate": float(w["lr"]),
+        "batch_size": int(w["bs"]),
+        "protocol": w["protocol"],
+        "size": int(w["size"]),
+        "seed": int(w["seed"]),
     }
-    return run | ({} if size is None else {"size": int(size)}) | {"seed": int(wildcards.seed)}
 
 
-def training_order(sizes, protocol: str) -> list[int]:
-    """The order a train job runs its sizes in: carry_optimizer starts each size where the
-    next larger one ended, so from the largest down; independent runs from the smallest up."""
-    return sorted((int(n) for n in sizes), reverse=protocol == "carry_optimizer")
+def carried_from(sizes, size: int, protocol: str) -> int | None:
+    """The size whose final optimizer state run ``size`` starts from: under carry_optimizer
+    (the original's protocol, which trains the sizes from the largest down) the next larger
+    size, so the two train jobs are joined by an edge; None for the largest size and for
+    independent runs."""
+    if protocol != "carry_optimizer":
+        return None
+    larger = sorted(int(n) for n in sizes if int(n) > int(size))
+    return larger[0] if larger else None
 
 
 # Wildcard constraints of the path segments.

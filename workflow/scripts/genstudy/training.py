@@ -43,6 +43,7 @@ class TrainSettings:
     max_epochs: int
     target_loss: float
     chunk_epochs: int
+    test_every: int = 1  # the histories' test columns at every k-th epoch (and every checkpoint)
     seed: int = 0  # the run's seed: a wildcard of the train rule
     beta_1: float = 0.9
     beta_2: float = 0.999
@@ -231,8 +232,18 @@ def adam_step(tf, state: TrainState, s: TrainSettings, learning_rate, xb, yb1h):
         w.assign_sub(lr_t * m / (tf.sqrt(v) + s.epsilon))
 
 
+def evaluate_train(tf, state: TrainState, data: TrainData):
+    """Exact (train_loss, train_correct) of the current weights: every epoch, since the
+    checkpoints are decided on it."""
+    z = tf_logits(state.w, data.x)
+    losses = tf.cast(tf_cross_entropy(z, data.y1h), tf.float64)
+    correct = tf.cast(tf.equal(tf.argmax(z, axis=1, output_type=tf.int32), data.y_eval[: data.n]), tf.int32)
+    return tf.reduce_mean(losses), tf.reduce_sum(correct)
+
+
 def evaluate(tf, state: TrainState, data: TrainData):
-    """Exact (train_loss, train_correct, test_loss, test_correct) of the current weights."""
+    """Exact (train_loss, train_correct, test_loss, test_correct) of the current weights, in one
+    forward pass over the subset and the test set stacked."""
     z = tf_logits(state.w, data.x_eval, first_layer_offset=data.eval_offset)
     losses = tf.cast(tf_cross_entropy(z, data.y_eval1h), tf.float64)
     correct = tf.cast(tf.equal(tf.argmax(z, axis=1, output_type=tf.int32), data.y_eval), tf.int32)
@@ -261,33 +272,38 @@ def train_epoch(tf, state: TrainState, data: TrainData, s: TrainSettings, e):
         adam_step(tf, state, s, data.learning_rate, xs[n_full * b :], ys[n_full * b :])
 
 
-def run_chunk(tf, state: TrainState, data: TrainData, s: TrainSettings, last_epoch):
-    """Epochs up to ``last_epoch`` or loss0; returns (history rows, how many were written)."""
+def run_chunk(tf, state: TrainState, data: TrainData, s: TrainSettings, last_epoch, max_epochs):
+    """Epochs up to ``last_epoch`` or loss0; returns (history rows, how many were written).
+    The test set is evaluated at every ``test_every``-th epoch, at each checkpoint and at
+    ``max_epochs`` (where an unreached checkpoint's final weights are); elsewhere a row's
+    test columns are NaN: not evaluated. None of this depends on the chunks."""
     rows = tf.TensorArray(tf.float64, size=s.chunk_epochs, element_shape=[len(HISTORY_COLUMNS)])
     i = tf.constant(0)
     while state.epoch < last_epoch and state.loss0_epoch == 0:
         e = state.epoch + 1
         train_epoch(tf, state, data, s, e)
-        train_loss, train_correct, test_loss, test_correct = evaluate(tf, state, data)
+        train_loss, train_correct = evaluate_train(tf, state, data)
+        checkpoint = tf.constant(False)
         if state.acc1_epoch == 0 and train_correct == data.n:
             state.acc1_epoch.assign(e)
+            checkpoint = tf.constant(True)
             for snap, w in zip(state.acc1_w, state.w):
                 snap.assign(w)
         if state.ce001_epoch == 0 and train_loss <= CE_CHECKPOINT_LOSS:
             state.ce001_epoch.assign(e)
+            checkpoint = tf.constant(True)
             for snap, w in zip(state.ce001_w, state.w):
                 snap.assign(w)
         if train_loss <= s.target_loss:
             state.loss0_epoch.assign(e)
+            checkpoint = tf.constant(True)
         state.epoch.assign(e)
+        test_loss, test_acc = tf.constant(np.nan, tf.float64), tf.constant(np.nan, tf.float64)
+        if checkpoint or e == max_epochs or e % s.test_every == 0:
+            _, _, test_loss, test_correct = evaluate(tf, state, data)
+            test_acc = tf.cast(test_correct, tf.float64) / data.n_test
         row = tf.stack(
-            [
-                tf.cast(e, tf.float64),
-                train_loss,
-                tf.cast(train_correct, tf.float64) / data.n,
-                test_loss,
-                tf.cast(test_correct, tf.float64) / data.n_test,
-            ]
+            [tf.cast(e, tf.float64), train_loss, tf.cast(train_correct, tf.float64) / data.n, test_loss, test_acc]
         )
         rows = rows.write(i, row)
         i += 1
@@ -356,13 +372,13 @@ def optimizer_moments(optimizer: dict | None, names) -> tuple[dict | None, np.nd
 class TrainProgram:
     """A compiled loop with the variables it reads and writes. Every run whose inputs and
     state have its shapes, and whose settings are its settings but for the learning rate,
-    assigns its values to the variables and runs it: in a train job, the learning rates of one
-    size share one XLA compilation (label modes would too, but have jobs of their own)."""
+    assigns its values to the variables and runs it. A train job is one run, so this matters to
+    processes that train several (``benchmark_speed``, the tests): they compile once per shape."""
 
     def __init__(self, tf, data: TrainData, state: TrainState, s: TrainSettings):
         self.data, self.state = data, state
         # XLA fuses each step's many small elementwise ops (Adam on every tensor).
-        self.run_chunk = tf.function(lambda last: run_chunk(tf, state, data, s, last), jit_compile=True)
+        self.run_chunk = tf.function(lambda last, end: run_chunk(tf, state, data, s, last, end), jit_compile=True)
         self.evaluate = tf.function(lambda: evaluate(tf, state, data))
 
     @staticmethod
@@ -417,7 +433,11 @@ class CompiledRun:
         """Trace and XLA-compile the chunk function (unless an earlier run did) by a call that
         runs no epoch (its last epoch is the current one), so that compilation is timed apart
         from training."""
-        self.run_chunk(self.tf.constant(self.epoch(), self.tf.int32))
+        self.run_chunk(*self.bounds(self.epoch()))
+
+    def bounds(self, last: int) -> tuple:
+        """The arguments of ``run_chunk``: its last epoch and the run's ``max_epochs``."""
+        return self.tf.constant(last, self.tf.int32), self.tf.constant(self.s.max_epochs, self.tf.int32)
 
     def epoch(self) -> int:
         return int(self.state.epoch.numpy())
@@ -499,12 +519,12 @@ def train_to_targets(
 
 def _train_chunks(run: CompiledRun, history, resumed_from: int, state_path, fingerprint: str, log):
     """Compiled chunks until loss0 or max_epochs; saves the state and logs progress."""
-    s, tf = run.s, run.tf
+    s = run.s
     next_log = (resumed_from // 100 + 1) * 100
     started = time.perf_counter()
     while run.epoch() < s.max_epochs and run.loss0_epoch() == 0:
         last = min(run.epoch() + s.chunk_epochs, s.max_epochs)
-        rows, count = run.run_chunk(tf.constant(last, tf.int32))
+        rows, count = run.run_chunk(*run.bounds(last))
         rows = rows.numpy()[: int(count)]
         if len(rows):
             rows = rows.reshape(-1, len(HISTORY_COLUMNS))
