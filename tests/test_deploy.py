@@ -240,6 +240,6 @@ def test_github_workflow_has_the_template_s_three_jobs_and_its_test_config_plans
     assert ".test/config/config.yaml" in steps and "--report" in steps
     assert "snakemake --lint" in " ".join(s.get("run", "") for s in ci["jobs"]["linting"]["steps"])
     jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=ROOT / ".test/config/config.yaml"))
-    assert jobs["train"] == 2 and jobs["findings"] == 1
+    assert jobs["train"] == 4 and jobs["findings"] == 1  # one per run: 2 label modes × 2 sizes
     # the CI entry point still calls the README's test command
     assert "make test" in (ROOT / ".ci/run").read_text() and "make test" in (ROOT / "README.md").read_text()[:600]

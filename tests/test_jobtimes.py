@@ -87,6 +87,12 @@ def test_study_timings_reads_the_newest_snakemake_log_and_the_train_logs(tmp_pat
     train = tmp_path / "results" / "s" / "logs" / "train" / "correct"
     train.mkdir(parents=True)
     (train / "seed0.log").write_text(TRAIN_LOG)
+    measures = tmp_path / "results" / "s" / "logs" / "measures" / "correct"
+    measures.mkdir(parents=True)
+    (measures / "n32" / "seed0.log").parent.mkdir()
+    (measures / "n32" / "seed0.log").write_text(
+        "TensorFlow ready 2.50 s after the script started\nn=32 acc1 (epoch 3):\n"
+    )
     t = study_timings(tmp_path, "s", 91.04)
     assert t["rules"] == {
         "measures": {"jobs": 1, "job_s": 20.0},
@@ -96,6 +102,9 @@ def test_study_timings_reads_the_newest_snakemake_log_and_the_train_logs(tmp_pat
     assert t["wall_s"] == 91.0 and t["job_s"] == 123.0
     assert t["train"]["startup_s"] == 5.5 and t["train"]["runs"] == 3 and t["train"]["compiled_runs"] == 2
     assert t["train"]["startup_share"] == pytest.approx(5.52 / 100, abs=1e-3)
+    assert t["train"]["startup_s_per_job"] == pytest.approx(5.52 / 2, abs=0.01) and t["train"]["job_s_per_job"] == 50.0
+    assert t["measures"]["tensorflow_s"] == 2.5 and t["measures"]["runs"] == 0  # measures jobs compile no loop
+    assert t["measures"]["startup_share"] == pytest.approx(2.5 / 20) and t["measures"]["startup_s_per_job"] == 2.5
     assert t["measures_share"] == pytest.approx(20 / 123, abs=1e-3)
     json.dumps(t)  # what study.json holds
 
@@ -114,11 +123,33 @@ def test_differing_files_names_changed_and_missing_result_files(tmp_path):
     assert differing_files(a, b) == ["tables/measures.csv", "train/run/history.csv"]
 
 
+def test_histories_agree_where_both_evaluated_the_test_set(tmp_path):
+    """train.test_every leaves test fields empty: such a history agrees with one that has them,
+    but not where a training column or an evaluated test value differs."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    head = "epoch,train_loss,train_acc,test_loss,test_acc\n"
+    rows = ["0,2.3,0.1,2.31,0.09\n", "1,1.5,0.4,1.52,0.38\n", "2,0.9,0.7,0.95,0.66\n"]
+    for root, text in ((a, head + "".join(rows)), (b, head + rows[0] + "1,1.5,0.4,,\n" + rows[2])):
+        (root / "train" / "run").mkdir(parents=True)
+        (root / "train" / "run" / "history.csv").write_text(text)
+        (root / "train" / "run" / "summary.json").write_text(
+            json.dumps({"final_epoch": 2} | ({"test_every": 2} if root == b else {}))
+        )
+    assert differing_files(a, b) == []
+    assert differing_files(a, b, exact=True) == ["train/run/history.csv", "train/run/summary.json"]
+    for changed in ("1,1.5000001,0.4,,\n", "1,1.5,0.4,1.53,\n"):
+        (b / "train" / "run" / "history.csv").write_text(head + rows[0] + changed + rows[2])
+        assert differing_files(a, b) == ["train/run/history.csv"], changed
+    (b / "train" / "run" / "summary.json").write_text(json.dumps({"final_epoch": 3}))
+    assert "train/run/summary.json" in differing_files(a, b)
+
+
 @pytest.mark.slow
 def test_a_real_runs_log_gives_every_planned_job_and_every_runs_compilation(tiny_study):
     t = study_timings(tiny_study, "tiny", 1.0)
-    assert t["rules"]["train"]["jobs"] == 2 and t["rules"]["measures"]["jobs"] == 2  # per label mode
+    assert t["rules"]["train"]["jobs"] == 4 and t["rules"]["measures"]["jobs"] == 4  # one per run
     assert t["rules"]["make_subset"]["jobs"] == 4 and t["rules"]["prepare_data"]["jobs"] == 1
     assert t["train"]["runs"] == 4 and t["train"]["compiled_runs"] == 4  # 2 label modes × 2 sizes, one learning rate
     assert 0 < t["train"]["startup_s"] < t["train"]["job_s"]
+    assert 0 < t["measures"]["tensorflow_s"] < t["measures"]["job_s"]
     assert 0 < t["measures_share"] < 1

@@ -173,7 +173,11 @@ def test_the_study_table_of_a_run_without_baseline_has_one_column_per_study():
             "reuse_s": 0.1,
             "first_chunk_s": 0.0,
             "startup_share": 0.2,
+            "job_s_per_job": 25.0,
+            "startup_s_per_job": 5.0,
         },
+        "measures": {"jobs": 2, "job_s": 40.0, "tensorflow_s": 6.0, "startup_share": 0.15, "job_s_per_job": 20.0}
+        | {"startup_s_per_job": 3.0},
         "measures_share": 0.4,
     }
     table = study_table({"cores": 2, "commit": "abcdef0123", "studies": {"tiny": run}})
@@ -181,3 +185,5 @@ def test_the_study_table_of_a_run_without_baseline_has_one_column_per_study():
     assert lines[0] == "| | tiny |" and "| wall time of the study | 1 min 01.0 s |" in lines
     assert "| start-up share of train job time | 20 % |" in lines and lines[-1] == "2 cores."
     assert "| train jobs (runs, of them compiled) | 2 (4, 2) |" in lines
+    assert "| train job: time, of it start-up | 25.0 s, 5.0 s |" in lines
+    assert "| start-up share of measures job time | 15 % |" in lines and "| measures jobs | 2 |" in lines

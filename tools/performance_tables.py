@@ -49,6 +49,11 @@ def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {seconds % 60:04.1f} s"
 
 
+def per_job(rule: dict) -> str:
+    """A rule's mean job time and start-up per job."""
+    return f"{rule['job_s_per_job']:.1f} s, {rule['startup_s_per_job']:.1f} s"
+
+
 # The rows of the study table: label, and the value of one run of a study (study.json's entries).
 STUDY_ROWS = (
     ("commit", lambda t: f"`{t['commit'][:7]}`" if "commit" in t else ""),
@@ -64,7 +69,12 @@ STUDY_ROWS = (
     ("start-up: compilations", lambda t: f"{t['train']['compile_s'] + t['train']['first_chunk_s']:.0f} s"),
     ("start-up: runs on a loop compiled before", lambda t: f"{t['train']['reuse_s']:.0f} s"),
     ("start-up share of train job time", lambda t: f"{100 * t['train']['startup_share']:.0f} %"),
+    ("train job: time, of it start-up", lambda t: per_job(t["train"])),
+    ("measures jobs", lambda t: f"{t['measures']['jobs']}"),
     ("measures job time", lambda t: f"{t['rules'].get('measures', {}).get('job_s', 0):.0f} s"),
+    ("measures start-up: TensorFlow imports", lambda t: f"{t['measures']['tensorflow_s']:.0f} s"),
+    ("start-up share of measures job time", lambda t: f"{100 * t['measures']['startup_share']:.0f} %"),
+    ("measures job: time, of it start-up", lambda t: per_job(t["measures"])),
     ("measures share of job time", lambda t: f"{100 * t['measures_share']:.0f} %"),
 )
 

@@ -539,18 +539,21 @@ def _train_chunks(run: CompiledRun, history, resumed_from: int, state_path, fing
                 **state_arrays(run.state, run.compaction, run.W1_full0),
             )
         if epoch >= next_log or run.loss0_epoch() or epoch >= s.max_epochs:
-            log(progress_line(history[-1], s.max_epochs, time.perf_counter() - started, epoch - resumed_from))
+            log(progress_line(history, s.max_epochs, time.perf_counter() - started, epoch - resumed_from))
             next_log = (epoch // 100 + 1) * 100
     return history
 
 
-def progress_line(row, max_epochs: int, elapsed: float, epochs_done: int) -> str:
-    """One log line: the epoch of max_epochs, exact metrics, elapsed time and the most time left."""
+def progress_line(history: np.ndarray, max_epochs: int, elapsed: float, epochs_done: int) -> str:
+    """One log line: the last epoch of max_epochs with its exact training metrics, the test
+    metrics of the last epoch that evaluated them, elapsed time and the most time left."""
     from .logs import format_duration
 
+    row, tested = history[-1], history[~np.isnan(history[:, 3])][-1]
     left = elapsed / max(epochs_done, 1) * (max_epochs - int(row[0]))
+    at = "" if tested[0] == row[0] else f" (epoch {int(tested[0])})"
     return (
         f"epoch {int(row[0]):5d} of {max_epochs}  train loss {row[1]:.3e} acc {row[2]:.4f}  "
-        f"test loss {row[3]:.3e} acc {row[4]:.4f}  elapsed {format_duration(elapsed)}, "
+        f"test loss {tested[3]:.3e} acc {tested[4]:.4f}{at}  elapsed {format_duration(elapsed)}, "
         f"at most {format_duration(left)} left"
     )
