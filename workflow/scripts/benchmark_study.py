@@ -103,7 +103,9 @@ def main(argv=None):
             runs = {}
             for label, tree in trees.items():
                 print(f"{name}: running the {label} tree ({tree}) ...", flush=True)
-                runs[label] = run_study(tree / "Snakefile", ROOT / config, scratch / label / name, args.cores)
+                # each tree runs the study as its own commit defines it (a new key is unknown to an old schema)
+                own = tree / config if (tree / config).exists() else ROOT / config
+                runs[label] = run_study(tree / "Snakefile", own, scratch / label / name, args.cores)
             entry = {"config": config, **runs["current"]}
             if "baseline" in runs:
                 study = runs["current"]["study"]
