@@ -7,10 +7,20 @@ CONFIG ?= config.yaml
 # The TensorFlow build; for NVIDIA GPUs: make setup TENSORFLOW='tensorflow[and-cuda]==2.21.0'
 TENSORFLOW ?= tensorflow-cpu==2.21.0
 STAMP := $(VENV)/.installed-$(subst [,,$(subst ],,$(subst =,,$(TENSORFLOW))))
-STUDY = $(shell PYTHONPATH=workflow/scripts $(BIN)/python -c "import yaml; from genstudy.study import study_name; \
-	c = yaml.safe_load(open('$(CONFIG)')) or {}; print(study_name(c.get('study', 'default'), [c], ['$(CONFIG)']))")
+# Recipes read the config file's path from the environment ("$$CONFIG"), so a path with spaces
+# or quotes arrives whole; STUDY is the study's results folder, from tools/check_config_file.py,
+# which refuses a bad file in one line before anything runs.
+export CONFIG
+CHECK := $(BIN)/python tools/check_config_file.py
+STUDY := study="$$($(CHECK) --study)" || exit 1;
+SNAKEMAKE := $(BIN)/snakemake --workflow-profile profiles/local --configfile "$$CONFIG"
+# Written beside the report and renamed onto it only when complete: a failed write (a full disk)
+# leaves the previous report as it was.
+REPORT := $(SNAKEMAKE) --cores 1 --report "results/$$study/.report.tmp.html" \
+	&& mv -f "results/$$study/.report.tmp.html" "results/$$study/report.html" \
+	|| { rm -f "results/$$study/.report.tmp.html"; exit 1; }
 
-.PHONY: setup run report findings test test-fast bench mutation lint dryrun lock clean
+.PHONY: setup run report findings test test-fast bench mutation lint dryrun lock clean clean-all
 
 setup: $(STAMP)
 
@@ -22,19 +32,14 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
-	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores $(CORES)
-	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
+	@$(STUDY) $(SNAKEMAKE) --cores $(CORES) && $(REPORT)
 
 report: setup
-	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
-	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores 1 --report results/$(STUDY)/report.html
+	@$(STUDY) $(REPORT)
 
 # The findings of a study, generated from its tables (runs whatever they need first).
 findings: setup
-	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
-	$(BIN)/snakemake --workflow-profile profiles/local --configfile $(CONFIG) --cores $(CORES) results/$(STUDY)/findings.md
-	cat results/$(STUDY)/findings.md
+	@$(STUDY) $(SNAKEMAKE) --cores $(CORES) "results/$$study/findings.md" && cat "results/$$study/findings.md"
 
 # Everything: unit and numeric tests, dry runs, the real workflow, and a real SLURM cluster (which
 # installs Debian's slurm-wlm and munge with apt-get if missing, saying so first).
@@ -63,8 +68,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 dryrun: setup
-	$(BIN)/python workflow/scripts/check_config_file.py $(CONFIG)
-	$(BIN)/snakemake --configfile $(CONFIG) -n --cores 1
+	@$(STUDY) $(BIN)/snakemake --configfile "$$CONFIG" -n --cores 1
 
 # A fresh resolve of requirements.txt + requirements-test.txt into requirements.lock, and
 # environment.yml (the same pins, for conda) from it.
@@ -78,5 +82,11 @@ lock:
 	rm -rf $(VENV)-lock
 	$(PYTHON) tools/environment_yml.py
 
-clean:  # every study's results; the committed benchmarks stay
+# The results of the study of CONFIG (results/<its study>/) and nothing else.
+clean: setup
+	@$(STUDY) echo "removing results/$$study/" && rm -rf "results/$$study"
+
+# Every study's results and Snakemake's metadata (.snakemake/); results/benchmarks/ stays.
+clean-all:
+	@echo "removing .snakemake/ and every study under results/ (not results/benchmarks/): $(filter-out results/benchmarks,$(wildcard results/*))"
 	rm -rf .snakemake $(filter-out results/benchmarks,$(wildcard results/*))

@@ -151,7 +151,10 @@ def test_pixels_are_scaled_exactly_at_every_boundary():
     np.testing.assert_array_equal(scale_images(u8, "s"), (u8 / 255.0).astype(np.float32))
     unit = np.array([[0.0, 0.5, 1.0]])
     np.testing.assert_array_equal(scale_images(unit, "s"), unit.astype(np.float32))  # already in [0, 1]: kept
-    np.testing.assert_array_equal(scale_images(np.array([[0.0, 1.5]]), "s"), np.float32([[0.0, 1.5 / 255]]))
+    np.testing.assert_array_equal(scale_images(np.array([[0.0, 2.0]]), "s"), np.float32([[0.0, 2.0 / 255]]))
+    # floats above 1 with fractions have no scale to infer: refused, not divided by 255
+    with pytest.raises(DatasetError, match=r"s: pixel values in \[0, 1.5\] with fractions: neither in \[0, 1\]"):
+        scale_images(np.array([[0.0, 1.5]]), "s")
     assert scale_images(np.full((1, 2), 255.0), "s").max() == 1.0
     with pytest.raises(DatasetError, match=r"s: pixel values above 255 \(max 256.0\)"):
         scale_images(np.full((1, 2), 256.0), "s")

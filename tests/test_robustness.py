@@ -135,7 +135,7 @@ def test_an_offline_machine_is_told_where_a_download_would_be_read(tmp_path, mon
 def test_the_config_file_checker_names_the_file_and_the_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("study: x\nsizes: [128, 256\nseeds: [0]\n")
-    script = ROOT / "workflow/scripts/check_config_file.py"
+    script = ROOT / "tools/check_config_file.py"
     proc = subprocess.run([sys.executable, str(script), str(bad)], capture_output=True, text=True)
     assert proc.returncode == 1 and "bad.yaml, line 3, column 6: not valid YAML" in proc.stderr, proc.stderr
     assert subprocess.run([sys.executable, str(script), str(ROOT / "config.yaml")]).returncode == 0

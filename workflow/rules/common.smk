@@ -9,7 +9,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.sourcecache import LocalGitFile, LocalSourceFile, SourceFile
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
 
 # --- the genstudy package ---------------------------------------------------------------
@@ -130,7 +130,7 @@ def _prepend_to_path_variable(name, entry):
 # parse this file again): they find genstudy through PYTHONPATH.
 _prepend_to_path_variable("PYTHONPATH", PACKAGE_DIR)
 
-from genstudy.config import ConfigError, check_config, typed_config  # noqa: E402
+from genstudy.config import ConfigError, check_config, read_config_file, typed_config  # noqa: E402
 from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
@@ -140,12 +140,39 @@ from genstudy.study import (  # noqa: E402
     as_list,
     carried_from,
     parse_hidden_key,
+    check_study_name,
+    named_by_file,
+    origin_conflict,
+    record_origin,
     runs,
     study_name,
     varying_axes,
 )
 
-# --- the config: typed, validated against the schema, checked -----------------------------
+# --- the config: its own files, typed, validated against the schema, checked ---------------
+_CLI_FILES = [str(f) for f in (getattr(workflow, "overwrite_configfiles", None) or [])]
+_CLI_CONFIG = getattr(getattr(workflow, "config_settings", None), "overwrite_config", None) or {}
+
+
+def _own_config(files, cli_config):
+    """A study's config is its own files (each read strictly: a key given twice is refused) and
+    --config, nothing else: the Snakefile's config.yaml is the default study, not a base that
+    another study inherits. What they leave out, the schema fills in."""
+    own = {}
+    for f in files:
+        update_config(own, read_config_file(f))
+    update_config(own, cli_config)
+    return own
+
+
+_AS_MODULE = getattr(workflow.modifier, "namespace", None) is not None  # its config is what the importer passes
+try:
+    if _CLI_FILES and not _AS_MODULE:
+        _own = _own_config(_CLI_FILES, _CLI_CONFIG)
+        config.clear()
+        config.update(_own)
+except ConfigError as exc:
+    raise WorkflowError(f"Invalid configuration: {exc}") from None
 with workflow.sourcecache.open(workflow.current_basedir.join("../schemas/config.schema.yaml")) as _f:
     _SCHEMA = yaml.safe_load(_f)
 config.update(typed_config(dict(config), _SCHEMA))
@@ -158,15 +185,24 @@ except ConfigError as exc:
 for _warning in DATA["warnings"]:
     logger.warning(f"Warning: {_warning}")
 
-_CLI_FILES = [str(f) for f in (getattr(workflow, "overwrite_configfiles", None) or [])]
-config["study"] = study_name(
-    config["study"],
-    [yaml.safe_load(open(f)) for f in _CLI_FILES],
-    _CLI_FILES,
-    getattr(getattr(workflow, "config_settings", None), "overwrite_config", None),
-)
+_FILES = [_own_config([f], {}) for f in _CLI_FILES]
+config["study"] = study_name(config["study"], _FILES, _CLI_FILES, _CLI_CONFIG)
 STUDY = config["study"]
 R = f"results/{STUDY}"  # every output of this study lives under R
+try:
+    check_study_name(STUDY)
+except ValueError as exc:
+    raise WorkflowError(f"Invalid configuration: {exc}") from None
+# Two config files of one name in two folders, neither naming a study, would share results/<name>/.
+_CONFLICT = origin_conflict(R, _CLI_FILES) if named_by_file(_FILES, _CLI_FILES, _CLI_CONFIG) else None
+if _CONFLICT:
+    raise WorkflowError(f"Invalid configuration: {_CONFLICT}")
+
+
+onstart:
+    record_origin(R, _CLI_FILES or ["config.yaml"])
+
+
 SIZES = [int(n) for n in config["sizes"]]
 SEEDS = [int(s) for s in config["seeds"]]
 LABEL_MODES = list(config["label_modes"])

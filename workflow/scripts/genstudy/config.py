@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .contract import CE_CHECKPOINT_LOSS
 from .datasets import DATASETS, DatasetError, npz_headers
 from .labels import parse_label_mode
 from .study import as_list
@@ -139,8 +140,27 @@ def check_dataset_available(dataset: str) -> None:
     )
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"the key {key!r} is given twice, on lines {seen[key] + 1} and {key_node.start_mark.line + 1}",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
 def read_config_file(path) -> dict:
-    """A config file as a dict, with errors that name the file (and the line, for YAML)."""
+    """A config file as a dict, with errors that name the file (and the line, for YAML); a key
+    given twice is refused, naming both lines."""
     from pathlib import Path
 
     path = Path(path)
@@ -148,7 +168,7 @@ def read_config_file(path) -> dict:
         raise ConfigError(f"{path}: config file not found")
     text = path.read_text()
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -213,6 +233,26 @@ def check_settings(config: dict) -> None:
             parse_label_mode(mode)
         except ValueError as exc:
             raise ConfigError(f"label_modes: {exc}") from exc
+    check_training(config["train"])
+
+
+MAX_CHUNK_EPOCHS = 100_000  # a chunk's history is held in memory: 40 bytes an epoch
+
+
+def check_training(train: dict) -> None:
+    """Training settings that JSON Schema cannot judge: the checkpoints' order and a chunk's size."""
+    if train["target_loss"] > CE_CHECKPOINT_LOSS:
+        raise ConfigError(
+            f"train.target_loss: {train['target_loss']} is above the ce001 checkpoint's loss "
+            f"({CE_CHECKPOINT_LOSS}), so training would stop (loss0) before ce001 could be reached; "
+            f"use a target at most {CE_CHECKPOINT_LOSS}"
+        )
+    if train["chunk_epochs"] > MAX_CHUNK_EPOCHS:
+        raise ConfigError(
+            f"train.chunk_epochs: {train['chunk_epochs']} epochs in one compiled call; at most "
+            f"{MAX_CHUNK_EPOCHS:,} are allowed (a chunk's history is held in memory), and more than "
+            f"train.max_epochs ({train['max_epochs']}) gains nothing"
+        )
 
 
 def check_memory(config: dict, shape: dict, limit_mb: float) -> None:

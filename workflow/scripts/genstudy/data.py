@@ -19,7 +19,9 @@ from .seeds import STREAM_LABELS, STREAM_PERMUTATION, STREAM_SPLIT, rng_for
 def scale_images(x, source: str, image_shape: tuple | None = None) -> np.ndarray:
     """Images (N, H, W), (N, H, W, C) or (N, D) as (N, D) float32 in [0, 1].
 
-    Pixel values in [0, 255] are divided by 255; values already in [0, 1] are kept.
+    Pixel values in [0, 1] are kept; otherwise they must be 8-bit intensities (whole numbers
+    0..255), which are divided by 255. Anything else (e.g. floats in [0, 1.5]) is refused: no
+    scale can be inferred from it.
     With ``image_shape`` the images must have that shape (or be flattened to its size).
     """
     x = np.asarray(x)
@@ -42,6 +44,11 @@ def scale_images(x, source: str, image_shape: tuple | None = None) -> np.ndarray
     if x.max() > 1.0:
         if x.max() > 255.0:
             raise DatasetError(f"{source}: pixel values above 255 (max {x.max()})")
+        if np.any(np.mod(x, 1) != 0):
+            raise DatasetError(
+                f"{source}: pixel values in [0, {x.max():g}] with fractions: neither in [0, 1] nor 8-bit "
+                "intensities (whole numbers 0..255); rescale them to one of the two"
+            )
         x = x / 255.0
     return x.astype(np.float32)
 
@@ -89,6 +96,8 @@ def _checked_splits(raw, source: str, image_shape=None, n_classes=None) -> Split
             check_labels(y, len(y), f"{source}: {name}")
         n_classes = int(max(y.max() for y in labels if y.size)) + 1
     y_tr = check_labels(y_tr, len(x_tr), f"{source}: y_train", n_classes)
+    if len(np.unique(y_tr)) < 2:
+        raise DatasetError(f"{source}: y_train: every label is {y_tr[0]}; a study needs at least two classes")
     y_te = None if y_te is None else check_labels(y_te, len(x_te), f"{source}: y_test", n_classes)
     return Splits(x_tr, y_tr, x_te, y_te, int(n_classes), tuple(int(d) for d in image_shape))
 

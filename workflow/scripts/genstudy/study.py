@@ -159,14 +159,63 @@ def varying_axes(config: dict) -> list[str]:
     return [name for name, values in axes.items() if len(set(values)) > 1]
 
 
+def named_by_file(config_files: list[dict], files: list[str], cli_config: dict | None = None) -> bool:
+    """Whether the study is named after its config file: files were given (``files``, parsed as
+    ``config_files``) and neither they nor ``--config`` name a study."""
+    return bool(files) and "study" not in (cli_config or {}) and not any("study" in (c or {}) for c in config_files)
+
+
 def study_name(config_study: str, config_files: list[dict], files: list[str], cli_config: dict | None = None) -> str:
-    """The study a run writes to: ``study`` as the config gives it, unless config files were
-    given (``files``, parsed as ``config_files``) and neither they nor ``--config`` name a study.
-    Such a partial config would otherwise inherit config.yaml's and write into another study's
-    results; it is named after its file instead (``my_lr.yaml`` → ``my_lr``)."""
+    """The study a run writes to: ``study`` as the config gives it, unless it is named by its
+    file (``named_by_file``). Such a partial config would otherwise write into the default
+    study's results; it is named after its file instead (``my_lr.yaml`` → ``my_lr``)."""
     import re
 
-    if not files or "study" in (cli_config or {}) or any("study" in (c or {}) for c in config_files):
+    if not named_by_file(config_files, files, cli_config):
         return config_study
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(files[-1]).stem).lstrip("._-")
     return stem or config_study
+
+
+# Folders under results/ that the project owns: no study may write into them.
+RESERVED_STUDY_NAMES = ("benchmarks",)
+MAX_STUDY_NAME = 100  # a folder name, well within every filesystem's limit on one path component
+
+
+def check_study_name(name: str) -> None:
+    """Refuse a study name that would write into a folder the project owns or that is too long."""
+    if name in RESERVED_STUDY_NAMES:
+        raise ValueError(f"study: {name!r} is a folder of the project (results/{name}/); choose another name")
+    if len(name) > MAX_STUDY_NAME:
+        raise ValueError(f"study: a name of {len(name)} characters; at most {MAX_STUDY_NAME} are allowed")
+
+
+ORIGIN_FILE = ".study-origin.json"  # in results/<study>/: the config files the study was first run from
+
+
+def origin_conflict(results_dir, config_files: list[str]) -> str | None:
+    """Why a study named after its config file may not write into ``results_dir``: another config
+    file of the same name (in another folder) wrote it first. None when it may."""
+    import json
+
+    path = Path(results_dir) / ORIGIN_FILE
+    if not path.is_file():
+        return None
+    first = json.loads(path.read_text()).get("config_files")
+    mine = [str(Path(f).resolve()) for f in config_files]
+    if first == mine:
+        return None
+    return (
+        f"{', '.join(config_files)} names no study, so it would write into {results_dir}/, which holds the "
+        f"study of {', '.join(first)}: give it a `study:` of its own"
+    )
+
+
+def record_origin(results_dir, config_files: list[str]) -> None:
+    """Note the config files a study was first run from (kept once written)."""
+    import json
+
+    path = Path(results_dir) / ORIGIN_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"config_files": [str(Path(f).resolve()) for f in config_files]}) + "\n")

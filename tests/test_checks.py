@@ -1,0 +1,148 @@
+"""What the workflow checks before it writes anything (docs/checks.md): studies never overwrite
+each other or the project's folders, a config is its own file plus the schema's defaults, read
+strictly, and settings that would make a study degenerate are refused."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT, TINY_CONFIG, run_snakemake, write_config
+from genstudy.config import ConfigError, read_config_file
+from genstudy.data import DatasetError, load_dataset
+
+DEFAULT_CONFIG = ROOT / "config.yaml"
+
+
+def refused(workdir, configfile, message, *args):
+    """A dry run that stops with one clear line naming ``message``, and writes nothing."""
+    before = sorted((workdir / "results").rglob("*")) if (workdir / "results").exists() else []
+    proc = run_snakemake(workdir, "-n", "--cores", "1", *args, configfile=configfile, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Invalid configuration" in out, out[-3000:]
+    assert "Traceback" not in out.split("Invalid configuration")[-1], out[-3000:]
+    assert __import__("re").search(message, out), out[-3000:]
+    assert (sorted((workdir / "results").rglob("*")) if (workdir / "results").exists() else []) == before
+    return out
+
+
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("study: twice\ntrain:\n  max_epochs: 200\n  batch_size: 32\n  max_epochs: 5\n")
+    with pytest.raises(ConfigError, match=r"twice.yaml, line 5.*'max_epochs' is given twice, on lines 3 and 5"):
+        read_config_file(path)
+    refused(tmp_path, path, r"'max_epochs' is given twice, on lines 3 and 5")
+    checker = subprocess.run(
+        [sys.executable, str(ROOT / "tools/check_config_file.py"), str(path)], capture_output=True, text=True
+    )
+    assert checker.returncode == 1 and "given twice" in checker.stderr
+
+
+@pytest.mark.parametrize(
+    "study,message",
+    [("benchmarks", r"study: 'benchmarks' is a folder of the project"), ("x" * 300, r"300 characters; at most 100")],
+)
+def test_a_study_may_not_write_into_the_project_s_folders_or_under_an_overlong_name(tmp_path, study, message):
+    refused(tmp_path, write_config(tmp_path, DEFAULT_CONFIG, study=study), message)
+    # named after its file, the same holds
+    (tmp_path / "benchmarks.yaml").write_text("sizes: [128]\n")
+    if study == "benchmarks":
+        refused(tmp_path, tmp_path / "benchmarks.yaml", message)
+
+
+def test_two_config_files_of_one_name_do_not_share_a_study(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "exp.yaml").write_text("sizes: [128]\nseeds: [0]\nlabel_modes: [correct]\n")
+    # a real (cheap) job, so the study is started: its folder records where it came from
+    run_snakemake(tmp_path, "--cores", "1", "results/exp/data/dataset.json", configfile=tmp_path / "a/exp.yaml")
+    refused(tmp_path, tmp_path / "b/exp.yaml", r"b/exp.yaml names no study.*holds the study of .*a/exp.yaml")
+    run_snakemake(tmp_path, "-n", "--cores", "1", configfile=tmp_path / "a/exp.yaml")  # its own study: fine
+    named = tmp_path / "b/exp.yaml"
+    named.write_text("study: exp_b\n" + named.read_text())
+    run_snakemake(tmp_path, "-n", "--cores", "1", configfile=named)  # a study of its own: fine
+
+
+def test_keys_a_study_leaves_out_come_from_the_schema_not_from_the_default_study(tmp_path):
+    write_config(tmp_path, DEFAULT_CONFIG, test_size=333)  # an edited config.yaml in the working directory
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("sizes: [128]\nseeds: [0]\nlabel_modes: [correct]\n")
+    run_snakemake(tmp_path, "--cores", "1", "results/mine/data/test.npz", configfile=mine)
+    with np.load(tmp_path / "results/mine/data/test.npz") as test:
+        assert len(test["y"]) == 1000  # the schema's test_size, not config.yaml's 333
+
+
+@pytest.mark.parametrize(
+    "train,message",
+    [
+        ({"target_loss": 10}, r"train.target_loss: 10 is above the ce001 checkpoint's loss \(0.01\)"),
+        ({"chunk_epochs": 10**9}, r"train.chunk_epochs: 1000000000 epochs in one compiled call; at most 100,000"),
+    ],
+)
+def test_training_settings_that_make_the_checkpoints_inconsistent_or_cannot_fit_are_refused(tmp_path, train, message):
+    refused(tmp_path, write_config(tmp_path, DEFAULT_CONFIG, train=train), message)
+
+
+def test_a_dataset_of_one_class_is_refused_naming_the_file(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (60, 8, 8)).astype(np.uint8)
+    path = tmp_path / "one.npz"
+    np.savez(path, x_train=x, y_train=np.full(60, 3), x_test=x[:10], y_test=np.full(10, 3))
+    with pytest.raises(DatasetError, match=rf"{path}: y_train: every label is 3; a study needs at least two classes"):
+        load_dataset(str(path))
+
+
+def make_in_copy(tmp_path, *args):
+    """`make ARGS` in a copy of the repository's Makefile and tools (the venv linked), so that
+    what a target removes is the copy's."""
+    if not (tmp_path / "Makefile").exists():
+        for name in ("Makefile", "requirements.lock"):
+            shutil.copy2(ROOT / name, tmp_path / name)  # keeps the lock's time: no reinstall
+        for name in ("tools", "workflow"):
+            shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "CONFIG")}
+    return subprocess.run(["make", *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.skipif(not shutil.which("make") or not (ROOT / ".venv/bin/python").exists(), reason="needs make and .venv")
+def test_make_clean_removes_only_the_study_of_config_and_clean_all_never_the_benchmarks(tmp_path):
+    for study in ("default", "other", "benchmarks"):
+        (tmp_path / "results" / study).mkdir(parents=True)
+        (tmp_path / "results" / study / "kept.csv").write_text("x\n")
+    (tmp_path / "other study.yaml").write_text(yaml.safe_dump({"study": "other"}))
+    proc = make_in_copy(tmp_path, "clean", "CONFIG=other study.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["benchmarks", "default"]
+    proc = make_in_copy(tmp_path, "clean", "CONFIG=missing.yaml")
+    assert proc.returncode != 0 and "missing.yaml: config file not found" in proc.stderr
+    assert "Traceback" not in proc.stderr and (tmp_path / "results/default").exists()
+    proc = make_in_copy(tmp_path, "clean-all")
+    assert proc.returncode == 0 and "not results/benchmarks/" in proc.stdout, proc.stdout + proc.stderr
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["benchmarks"]
+    assert (tmp_path / "results/benchmarks/kept.csv").exists()
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="needs make")
+def test_a_report_that_cannot_be_written_leaves_the_previous_one(tiny_study, tmp_path):
+    work = tmp_path / "copy"
+    shutil.copytree(tiny_study, work, symlinks=True)
+    for name in ("Snakefile", "profiles", "workflow", "tools", "requirements.lock", "Makefile"):
+        (work / name).symlink_to(ROOT / name)
+    report = work / "results/tiny/report.html"
+    report.write_text("<html>the previous report</html>")
+    before = report.read_bytes()
+    proc = subprocess.run(
+        f'ulimit -f 64 && make report CONFIG="{TINY_CONFIG}" VENV="{ROOT}/.venv"',
+        shell=True,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert report.read_bytes() == before  # the previous report, whole
+    assert not list(work.glob("results/tiny/.report.tmp*"))
