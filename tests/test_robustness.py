@@ -1,6 +1,7 @@
 """Nothing silently wrong: bad input refused up front with the key or file named, damaged
 intermediates refused on read, diverged training stopped or marked, work redone when needed."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -250,3 +251,58 @@ def test_a_study_grows_by_exactly_its_new_runs(tiny_copy, growth, planned):
         for p in (tiny_copy / "results/tiny/train").rglob("acc1.npz")
     }
     assert len(trained) == planned["train"] and not trained & finished, trained
+
+
+def refused_run(work, message):
+    """A real run of the tiny study that stops, naming ``message``, and writes no table."""
+    tables = {p: p.read_bytes() for p in (work / "results/tiny/tables").glob("*.csv")}
+    proc = run_snakemake(work, "--cores", "1", configfile=TINY_CONFIG, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and re.search(message, out), out[-4000:]
+    assert {p: p.read_bytes() for p in (work / "results/tiny/tables").glob("*.csv")} == tables
+
+
+def swap(a, b):
+    """Swap two files as `mv` does, then touch both, so that Snakemake reruns what reads them."""
+    tmp = a.with_name(a.name + ".swap")
+    a.rename(tmp)
+    b.rename(a)
+    tmp.rename(b)
+    for p in (a, b):
+        p.touch()
+
+
+TRAIN = "results/tiny/train/{}/h16-16/lr0.001/bs16/independent/n{}/seed0"
+MEASURED = "results/tiny/measures/{}/h16-16/lr0.001/bs16/independent/n{}/seed0"
+
+
+def test_swapped_subsets_are_refused_by_the_run_that_reads_them(tiny_copy):
+    swap(
+        tiny_copy / "results/tiny/subsets/correct/seed0/n32.npz",
+        tiny_copy / "results/tiny/subsets/correct/seed0/n64.npz",
+    )
+    refused_run(
+        tiny_copy, r"subsets/correct/seed0/n(32|64).npz: holds .*\"n\": (64|32).*but is read as .*\"n\": (32|64)"
+    )
+
+
+def test_swapped_checkpoints_of_two_runs_are_refused(tiny_copy):
+    swap(tiny_copy / TRAIN.format("correct", 32) / "loss0.npz", tiny_copy / TRAIN.format("random", 32) / "loss0.npz")
+    refused_run(tiny_copy, r"loss0.npz: not the loss0 of results/tiny/train/")
+
+
+def test_swapped_summaries_are_refused(tiny_copy):
+    swap(
+        tiny_copy / TRAIN.format("correct", 32) / "summary.json",
+        tiny_copy / TRAIN.format("correct", 64) / "summary.json",
+    )
+    refused_run(tiny_copy, r"summary.json: holds .*\"size\": (64|32).*but is read as .*\"size\": (32|64)")
+
+
+def test_a_measures_record_of_another_study_or_run_is_refused(tiny_copy):
+    target = tiny_copy / MEASURED.format("correct", 32) / "loss0.json"
+    other = json.loads(target.read_text()) | {"study": "another"}
+    target.write_text(json.dumps(other))
+    refused_run(tiny_copy, r"loss0.json: holds .*\"study\": \"another\".*but is read as .*\"study\": \"tiny\"")
+    shutil.copy(tiny_copy / MEASURED.format("random", 64) / "loss0.json", target)
+    refused_run(tiny_copy, r"loss0.json: holds .*\"random\".*but is read as .*\"correct\"")

@@ -11,6 +11,7 @@ import yaml
 from conftest import ROOT, tiny_params
 from genstudy.arrays import FileContractError, save_json
 from genstudy.config import ConfigError, check_config, dataset_shape
+from genstudy.identity import run_identity
 from genstudy.resources import job_resources
 from genstudy.runs import TRAINING_COLUMNS, read_history, run_rows, write_training_outputs
 from genstudy.tables import ROW_KEYS, html_view, join_measures, read_measure_records
@@ -51,7 +52,7 @@ def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
         "seed": 0,
     }
     settings = TrainSettings.with_defaults(target_loss=0.1, max_epochs=3)
-    write_training_outputs(result, settings, outputs, run, "subsets/x.npz", p0, log=lambda m: None)
+    write_training_outputs(result, settings, outputs, run, "subsets/x.npz", p0, log=lambda m: None, study="t")
     return run_dir, p0, p1, history
 
 
@@ -118,7 +119,7 @@ def measure_record(run, checkpoint, **measures):
         "pacbayes_mag_sigma": 0.7,
         "jacobian_fro": 0.3,
     }
-    return {"run": run, "checkpoint": checkpoint, "measures": {**base, **measures}}
+    return {"study": "t", "run": run, "checkpoint": checkpoint, "measures": {**base, **measures}}
 
 
 def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_path):
@@ -267,11 +268,51 @@ def test_a_diverged_run_is_marked_in_its_summary_and_rows(tmp_path):
     said = []
     run = json.loads((run_dir / "summary.json").read_text())["run"]
     write_training_outputs(
-        result, TrainSettings.with_defaults(target_loss=0.1, max_epochs=3), outputs, run, "s.npz", p0, said.append
+        result,
+        TrainSettings.with_defaults(target_loss=0.1, max_epochs=3),
+        outputs,
+        run,
+        "s.npz",
+        p0,
+        said.append,
+        study="t",
     )
     assert json.loads((run_dir / "summary.json").read_text())["diverged"] is True
     assert said[0].startswith("diverged: the training loss grew to 110")
     assert all(r["diverged"] is True for r in run_rows(run_dir, 6, 3))
+
+
+def test_a_run_s_files_prove_what_they_are(tmp_path):
+    """The summary lists the SHA-256 of every file of its run and names its study and run: a
+    checkpoint or history from another run, or a summary read as another run's, is refused."""
+    a, *_ = fake_run(tmp_path, size=32)
+    summary = json.loads((a / "summary.json").read_text())
+    assert summary["study"] == "t" and set(summary["files"]) == {
+        "acc1",
+        "ce001",
+        "loss0",
+        "final",
+        "optimizer",
+        "history",
+    }
+    identity = run_identity("t", summary["run"])
+    assert len(run_rows(a, 6, 3, identity)) == 3
+    with pytest.raises(FileContractError, match=r"summary.json: holds .*\"study\": \"t\".*but is read as .*\"other\""):
+        run_rows(a, 6, 3, run_identity("other", summary["run"]))
+    with pytest.raises(FileContractError, match=r"\"size\": 32.*but is read as .*\"size\": 48"):
+        run_rows(a, 6, 3, run_identity("t", {**summary["run"], "size": 48}))
+    keep = {name: (a / name).read_bytes() for name in ("acc1.npz", "loss0.npz", "history.csv")}
+    (a / "acc1.npz").write_bytes(keep["loss0.npz"])  # two checkpoints swapped
+    (a / "loss0.npz").write_bytes(keep["acc1.npz"])
+    with pytest.raises(FileContractError, match=rf"{a / 'acc1.npz'}: not the acc1 of {a}"):
+        run_rows(a, 6, 3, identity)
+    (a / "acc1.npz").write_bytes(keep["acc1.npz"])
+    (a / "loss0.npz").write_bytes(keep["loss0.npz"])
+    (a / "history.csv").write_text(keep["history.csv"].decode().replace("0.85", "0.86"))  # edited
+    with pytest.raises(FileContractError, match=rf"{a / 'history.csv'}: not the history of {a}"):
+        run_rows(a, 6, 3, identity)
+    (a / "history.csv").write_bytes(keep["history.csv"])
+    assert len(run_rows(a, 6, 3, identity)) == 3
 
 
 def test_damaged_histories_and_summaries_are_refused(tmp_path):
@@ -297,6 +338,12 @@ def test_duplicate_or_incomplete_measure_records_are_refused(tmp_path):
         paths.append(tmp_path / f"{ckpt}.json")
     records = read_measure_records(paths)
     assert len(join_measures(training, records)) == 3
+    expected = [{**run_identity("t", run), "checkpoint": c} for c in ("acc1", "ce001", "loss0")]
+    assert len(read_measure_records(paths, expected)) == 3
+    with pytest.raises(FileContractError, match=r"acc1.json: holds .*\"study\": \"t\".*is read as .*\"study\": \"u\""):
+        read_measure_records(paths, [{**e, "study": "u"} for e in expected])  # another study's record
+    with pytest.raises(FileContractError, match=r"acc1.json: holds .*\"checkpoint\": \"acc1\".*is read as .*\"ce001\""):
+        read_measure_records(paths, expected[1:] + expected[:1])
     with pytest.raises(pd.errors.MergeError):  # two records of one checkpoint: which is right is unknowable
         join_measures(training, pd.concat([records, records.iloc[:1]], ignore_index=True))
     save_json(tmp_path / "bad.json", {"run": run, "checkpoint": "acc1"})
@@ -345,6 +392,7 @@ def test_a_reached_checkpoint_keeps_its_epoch_and_an_unreached_one_the_final_wei
         "s.npz",
         p0,
         log=lambda m: None,
+        study="t",
     )
     for name in ("acc1", "ce001", "loss0"):
         with np.load(outputs[name]) as f:

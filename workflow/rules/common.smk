@@ -250,7 +250,10 @@ def for_runs(pattern, runs_=None):
 def carried_optimizer(w):
     """carry_optimizer: the train job of the next larger size is an input of this one."""
     prev = carried_from(SIZES, w.size, w.protocol)
-    return {} if prev is None else {"optimizer": f"{RUN}/optimizer.npz".format(**{**dict(w.items()), "size": prev})}
+    if prev is None:
+        return {}
+    run = RUN.format(**{**dict(w.items()), "size": prev})
+    return {"optimizer": f"{run}/optimizer.npz", "optimizer_summary": f"{run}/summary.json"}
 
 
 # --- resources: grow with n, the network and the attempt (genstudy/resources.py) -----------

@@ -35,6 +35,7 @@ rule make_subset:
     conda:
         LIGHT_ENV
     params:
+        study=STUDY,
         code=code_version("make_subset.py"),
     script:
         "../scripts/make_subset.py"

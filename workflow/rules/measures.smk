@@ -23,6 +23,7 @@ rule measures:
         runtime=job_resource("measures", "runtime"),
     params:
         settings=config["measures"],
+        study=STUDY,
         code=code_version("measures.py"),
     script:
         "../scripts/measures.py"

@@ -19,6 +19,8 @@ rule training_table:
     conda:
         LIGHT_ENV
     params:
+        study=STUDY,
+        runs=[r.wildcards for r in RUNS],  # in the order of the inputs
         code=code_version("training_table.py"),
     script:
         "../scripts/training_table.py"
@@ -42,6 +44,8 @@ rule measures_table:
     conda:
         LIGHT_ENV
     params:
+        study=STUDY,
+        runs=[r.wildcards for r in RUNS],  # in the order of each checkpoint's inputs
         code=code_version("measures_table.py"),
     script:
         "../scripts/measures_table.py"

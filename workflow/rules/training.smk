@@ -22,6 +22,7 @@ rule train:
         runtime=job_resource("train", "runtime"),
     params:
         settings={k: config["train"][k] for k in TRAIN_SETTINGS},
+        study=STUDY,
         # The resumable state lives outside the outputs, so a killed job's rerun finds it.
         state=f"{R}/resume/{AXES}/n{{size}}/seed{{seed}}.npz",
         code=code_version("train.py"),

@@ -15,6 +15,7 @@ measure_run(
     dict(snakemake.input.items()),
     dict(snakemake.output.items()),
     snakemake.params.settings,
+    snakemake.params.study,
     log=log,
     threads=snakemake.threads,
 )

@@ -16,6 +16,7 @@ train_run(
     dict(snakemake.output.items()),
     snakemake.params.state,
     snakemake.params.settings,
+    snakemake.params.study,
     log=log,
     threads=snakemake.threads,
 )

@@ -168,7 +168,7 @@ def read_config_file(path) -> dict:
         raise ConfigError(f"{path}: config file not found")
     text = path.read_text()
     try:
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -14,21 +14,34 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .arrays import load_checkpoint, load_npz, load_params, load_subset, save_json, save_npz
+from .arrays import (
+    FileContractError,
+    load_checkpoint,
+    load_json,
+    load_npz,
+    load_params,
+    load_subset,
+    save_json,
+    save_npz,
+)
 from .contract import CHECKPOINTS, TRAIN_SETTINGS
+from .identity import check_run_files, check_subset, run_identity, subset_identity
 
 
-def train_run(run: dict, inputs: dict, outputs: dict, state_path, settings: dict, log=print, threads: int = 1):
-    """Train ``run`` to its checkpoints and write its files (``outputs``: the keys of the train
-    rule's outputs). ``inputs``: subset, init, test, and optimizer when the run continues
-    another's Adam state. ``settings``: the config's ``TRAIN_SETTINGS``. Returns the result."""
+def train_run(
+    run: dict, inputs: dict, outputs: dict, state_path, settings: dict, study: str, log=print, threads: int = 1
+):
+    """Train ``run`` of ``study`` to its checkpoints and write its files (``outputs``: the keys of
+    the train rule's outputs). ``inputs``: subset, init, test, and, when the run continues
+    another's Adam state, optimizer with that run's optimizer_summary. ``settings``: the config's
+    ``TRAIN_SETTINGS``. Every input is checked to be the file this run reads. Returns the result."""
     from .runs import write_training_outputs
     from .training import TrainingDiverged, TrainSettings, train_to_targets
 
-    subset, test = load_subset(inputs["subset"]), load_npz(inputs["test"], ["x", "y"])
-    params0 = load_params(inputs["init"])
+    subset = _subset_of(run, study, inputs["subset"])
+    test, params0 = load_npz(inputs["test"], ["x", "y"]), load_params(inputs["init"])
     carried = inputs.get("optimizer")
-    optimizer = load_npz(carried, ["step"]) if carried else None
+    optimizer = _carried_state(run, study, carried, inputs.get("optimizer_summary")) if carried else None
     s = TrainSettings(
         seed=run["seed"],
         learning_rate=run["learning_rate"],
@@ -51,17 +64,37 @@ def train_run(run: dict, inputs: dict, outputs: dict, state_path, settings: dict
         )
     except TrainingDiverged as exc:
         raise SystemExit(f"run {run}: {exc}") from None
-    write_training_outputs(result, s, outputs, run, str(inputs["subset"]), params0, log=log)
+    write_training_outputs(result, s, outputs, run, str(inputs["subset"]), params0, log=log, study=study)
     if result.resumed_from_epoch:
         log(f"this run resumed from epoch {result.resumed_from_epoch}")
     Path(state_path).unlink(missing_ok=True)  # only now: the outputs it would recreate exist
     return result
 
 
-def measure_run(run: dict, inputs: dict, outputs: dict, settings: dict, log=print, threads: int = 1) -> None:
-    """Every measure of every checkpoint of ``run``; writes ``outputs[c]`` (the record, JSON)
-    and ``outputs[f"{c}_density"]`` (the SLQ spectral density) for each checkpoint c, once all
-    are computed. ``inputs``: each checkpoint, subset, history, summary, init and test. Every
+def _subset_of(run: dict, study: str, path) -> dict:
+    """The subset file of ``run``, checked to be it (study, label mode, seed, n)."""
+    arrays = load_subset(path)
+    check_subset(path, arrays, subset_identity(study, run["label_mode"], run["seed"], run["size"]))
+    return arrays
+
+
+def _carried_state(run: dict, study: str, path, summary_path) -> dict:
+    """Adam's state at the end of the run of the next larger size, checked against its summary."""
+    summary = load_json(summary_path, ["study", "run", "files"])
+    size = summary["run"].get("size") if isinstance(summary["run"], dict) else None
+    if not isinstance(size, int) or size <= run["size"]:
+        raise FileContractError(f"{summary_path}: not the run of a size larger than n = {run['size']}")
+    check_run_files(summary_path, summary, run_identity(study, {**run, "size": size}), {"optimizer": path})
+    return load_npz(path, ["step"])
+
+
+def measure_run(
+    run: dict, inputs: dict, outputs: dict, settings: dict, study: str, log=print, threads: int = 1
+) -> None:
+    """Every measure of every checkpoint of ``run``; writes ``outputs[c]`` (the record, JSON:
+    study, run, checkpoint, the checkpoint file's SHA-256) and ``outputs[f"{c}_density"]`` (the
+    SLQ spectral density) for each checkpoint c, once all are computed. ``inputs``: each
+    checkpoint, subset, history, summary, init and test, each checked to be this run's. Every
     estimator is seeded from ``settings`` alone, so a checkpoint's numbers do not depend on what
     else a process measured."""
     import numpy as np
@@ -72,15 +105,15 @@ def measure_run(run: dict, inputs: dict, outputs: dict, settings: dict, log=prin
     from .runs import read_history, read_summary
 
     s = MeasureSettings.from_config(settings)
-    test, params0, subset = (
-        load_npz(inputs["test"], ["x", "y"]),
-        load_params(inputs["init"]),
-        load_subset(inputs["subset"]),
-    )
+    summary = read_summary(inputs["summary"])
+    own = {k: inputs[k] for k in (*CHECKPOINTS, "history")}
+    check_run_files(inputs["summary"], summary, run_identity(study, run), own)
+    subset = _subset_of(run, study, inputs["subset"])
+    test, params0 = load_npz(inputs["test"], ["x", "y"]), load_params(inputs["init"])
     history = read_history(inputs["history"])
     info = RunInfo(
         history=np.array([list(row.values()) for _, row in sorted(history.items())]),
-        batches_per_epoch=read_summary(inputs["summary"])["batches_per_epoch"],
+        batches_per_epoch=summary["batches_per_epoch"],
         batch_size=run["batch_size"],
     )
     progress, loss, written = Progress(len(CHECKPOINTS), log), None, []
@@ -98,7 +131,8 @@ def measure_run(run: dict, inputs: dict, outputs: dict, settings: dict, log=prin
         for note in notes:
             log(f"  note: {note}")
         log(f"  {json.dumps(record)}")
-        doc = dict(run=run, checkpoint=ckpt, reached=reached, epoch=epoch, measures=record, notes=notes)
+        doc = dict(study=study, run=run, checkpoint=ckpt, reached=reached, epoch=epoch, measures=record, notes=notes)
+        doc["checkpoint_sha256"] = summary["files"][ckpt]
         written.append((ckpt, {**doc, "diagnostics": diagnostics}, density))
         progress.step(f"n={run['size']} {ckpt}")
     for ckpt, doc, (nodes, weights) in written:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .arrays import FileContractError, load_json, load_params, save_json, save_npz, save_text
 from .contract import CHECKPOINTS, HISTORY_COLUMNS
+from .identity import check_run_files, manifest
 from .norms import l2_seed
 from .study import arch_columns, hidden_key
 
@@ -40,7 +41,8 @@ TRAINING_COLUMNS = (
     "checkpoint_file",
     "subset_file",
 )
-SUMMARY_KEYS = ("run", "batches_per_epoch", "final_epoch", "diverged", "subset_file") + CHECKPOINTS
+SUMMARY_KEYS = ("study", "run", "files", "batches_per_epoch", "final_epoch", "diverged", "subset_file") + CHECKPOINTS
+RUN_FILES = (*CHECKPOINTS, "final", "optimizer", "history")  # a run's files that its summary lists
 
 DIVERGENCE_FACTOR = 100.0  # a loss, or a weight norm, this many times the initial one marks a diverged run
 
@@ -83,11 +85,11 @@ def _history_value(column: str, field: str) -> float:
 
 
 def write_training_outputs(
-    result, settings, outputs: dict, run: dict, subset_file: str, params0: dict, log=print
+    result, settings, outputs: dict, run: dict, subset_file: str, params0: dict, log=print, *, study: str
 ) -> None:
     """acc1/ce001/loss0/final npz (an unreached checkpoint holds the final weights, reached=False),
-    Adam's final state, history.csv and summary.json; ``run`` (the job's axes) and the
-    subset's path go into the summary."""
+    Adam's final state, history.csv, then summary.json: the study, ``run`` (the job's axes, size
+    and seed), the subset's path, and the SHA-256 of every other file (``identity.manifest``)."""
     final_epoch = result.final_epoch
     ckpts = {
         "acc1": (result.acc1_epoch, result.acc1_params),
@@ -95,6 +97,7 @@ def write_training_outputs(
         "loss0": (result.loss0_epoch, result.final_params),
     }
     summary = {
+        "study": study,
         "run": run,
         "subset_file": subset_file,
         "batches_per_epoch": result.batches_per_epoch,
@@ -121,6 +124,7 @@ def write_training_outputs(
     save_npz(outputs["final"], epoch=final_epoch, reached=True, **result.final_params)
     save_npz(outputs["optimizer"], **result.optimizer)
     save_text(outputs["history"], history_csv(result.history))
+    summary["files"] = manifest({name: path for name, path in outputs.items() if name in RUN_FILES})
     save_json(outputs["summary"], summary)
 
 
@@ -158,10 +162,14 @@ def read_summary(path) -> dict:
     return doc
 
 
-def run_rows(run_dir, n_inputs: int, n_classes: int) -> list[dict]:
-    """One row per checkpoint of one run; an unreached one reports the final weights."""
+def run_rows(run_dir, n_inputs: int, n_classes: int, expected: dict | None = None) -> list[dict]:
+    """One row per checkpoint of one run; an unreached one reports the final weights. The
+    history and checkpoints must be the files the summary lists, and with ``expected`` (a
+    ``identity.run_identity``) the summary must be that run's."""
     run_dir = Path(run_dir)
     summary = read_summary(run_dir / "summary.json")
+    files = {name: run_dir / f"{name}{'.csv' if name == 'history' else '.npz'}" for name in (*CHECKPOINTS, "history")}
+    check_run_files(run_dir / "summary.json", summary, expected or {k: summary[k] for k in ("study", "run")}, files)
     history = read_history(run_dir / "history.csv")
     run = summary["run"]
     axes = {k: run[k] for k in RUN_KEYS}

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .arrays import FileContractError, load_json, save_text
+from .identity import check_identity
 from .labels import label_noise
 from .registry import ADJUSTED_SUFFIX, adjusted, check_record, columns, entry
 from .runs import RUN_KEYS, TRAINING_COLUMNS
@@ -24,11 +25,15 @@ BASELINES = {
 }
 
 
-def read_measure_records(paths) -> pd.DataFrame:
-    """One row per measures JSON: the run's keys and its measures, checked against the registry."""
+def read_measure_records(paths, expected: list[dict] | None = None) -> pd.DataFrame:
+    """One row per measures JSON: the run's keys and its measures, checked against the registry.
+    With ``expected`` (one ``identity.run_identity`` plus ``checkpoint`` per path) each record
+    must be that study's, run's and checkpoint's."""
     rows = []
-    for p in paths:
+    for i, p in enumerate(paths):
         doc = load_json(p, ["run", "checkpoint", "measures"])
+        if expected is not None:
+            check_identity(p, {k: doc.get(k) for k in ("study", "run", "checkpoint")}, expected[i])
         try:
             check_record(doc["measures"])
             run = {**doc["run"], "hidden": hidden_key(doc["run"]["hidden"]), "checkpoint": doc["checkpoint"]}
