@@ -2,11 +2,13 @@
 intermediates refused on read, diverged training stopped or marked, work redone when needed."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,6 +161,26 @@ def test_replacing_the_dataset_file_reruns_what_reads_it(tmp_path):
             "prepare_data"
         ]
         == 1
+    )
+
+
+def test_a_dataset_replaced_by_an_older_file_is_noticed_by_its_content(tmp_path):
+    x, y = images(200)
+    xt, yt = images(60, seed=1)
+    older = npz(tmp_path / "older.npz", x_train=x[::-1], y_train=y[::-1], x_test=xt, y_test=yt)
+    time.sleep(1.1)
+    path = npz(tmp_path / "data.npz", x_train=x, y_train=y, x_test=xt, y_test=yt)
+    cfg = write_config(tmp_path, TINY_CONFIG, dataset=path, test_size=30, sizes=[32], study="swap")
+    target = "results/swap/data/dataset.json"
+    run_snakemake(tmp_path, "--cores", "1", target, configfile=cfg)
+    subprocess.run(["cp", "-p", older, path], check=True)  # other content, an older time
+    assert os.path.getmtime(path) < os.path.getmtime(tmp_path / target)
+    jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", target, configfile=cfg))
+    assert jobs["prepare_data"] == 1
+    run_snakemake(tmp_path, "--cores", "1", target, configfile=cfg)
+    assert (
+        json.loads((tmp_path / target).read_text())["sha256"]
+        == __import__("hashlib").sha256(Path(path).read_bytes()).hexdigest()
     )
 
 

@@ -260,6 +260,7 @@ def test_tiny_study_ranking_tables(tiny_study):
     findings = (r / "findings.md").read_text()
     assert "# Findings of the study `tiny`" in findings and "config sha256" in findings
     assert "**winner" not in findings  # one seed resolves nothing
+    assert "with one seed there is no interval" in findings and "0 other column(s)" not in findings
 
 
 def test_tiny_study_rerun_does_nothing(tiny_study):

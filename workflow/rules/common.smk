@@ -242,6 +242,19 @@ def dataset_file():
     return [] if config["dataset"] in DATASETS else [config["dataset"]]
 
 
+def dataset_checksum():
+    """SHA-256 of the user's .npz (None for the named datasets, which no user replaces): a param
+    of prepare_data, so that Snakemake reruns it, and everything after it, when the content
+    changes, whatever the file's time says."""
+    if dataset_file() and os.path.isfile(config["dataset"]):
+        h = hashlib.sha256()
+        with open(config["dataset"], "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    return None
+
+
 def for_runs(pattern, runs_=None):
     """``pattern`` formatted with the wildcards of every run (default: all of them)."""
     return [pattern.format(**r.wildcards) for r in (RUNS if runs_ is None else runs_)]

@@ -17,6 +17,8 @@ rule prepare_data:
         dataset=config["dataset"],
         test_size=config["test_size"],
         seed=config["data_seed"],
+        # by content: a file replaced by an older one (cp -p) or moved in (mv) has a time that says nothing
+        dataset_sha256=dataset_checksum(),
         code=code_version("prepare_data.py"),
     script:
         "../scripts/prepare_data.py"

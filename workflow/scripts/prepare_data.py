@@ -17,5 +17,6 @@ save_json(
         "n_features": int(x_pool.shape[1]),
         "pool_size": len(y_pool),
         "test_size": len(y_test),
+        "sha256": p.dataset_sha256,  # of the user's file; None for a named dataset
     },
 )

@@ -59,6 +59,11 @@ def winner_line(intervals: pd.DataFrame, differences: pd.DataFrame, scope: str, 
     ]
     resolved = (vs.verdict == "baseline better").all() and len(vs) > 0
     close = vs[vs.verdict != "baseline better"].sort_values("difference", ascending=False).measure.tolist()
+    if not np.isfinite(top["ci_low"]):
+        return (
+            f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval(top)}; with one "
+            "seed there is no interval, so no difference between measures can be resolved"
+        )
     if resolved:
         return f"- {criterion} ({form}): **winner `{top.measure}`** {interval(top)}, ahead of every other column"
     return (
