@@ -146,3 +146,25 @@ def test_a_report_that_cannot_be_written_leaves_the_previous_one(tiny_study, tmp
     assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert report.read_bytes() == before  # the previous report, whole
     assert not list(work.glob("results/tiny/.report.tmp*"))
+
+
+def test_a_checkpoint_no_run_reached_is_named_in_a_warning(tmp_path):
+    from genstudy.study import unreached_warning
+
+    table = tmp_path / "training.csv"
+    rows = [("correct", "acc1", True, False), ("correct", "loss0", False, False), ("random", "acc1", True, False)]
+    rows += [("random", "loss0", True, True)]  # reached, but diverged: not a run to rank
+    table.write_text("label_mode,checkpoint,reached,diverged\n" + "".join(f"{m},{c},{r},{d}\n" for m, c, r, d in rows))
+    warning = unreached_warning(table)
+    assert warning.startswith("Warning: no run of 2 reached loss0 (without diverging)") and "max_epochs" in warning
+    table.write_text("label_mode,checkpoint,reached,diverged\ncorrect,acc1,True,False\n")
+    assert unreached_warning(table) is None and unreached_warning(tmp_path / "missing.csv") is None
+
+
+@pytest.mark.slow
+def test_a_study_that_reaches_no_checkpoint_ends_with_a_warning(tmp_path):
+    cfg = write_config(
+        tmp_path, TINY_CONFIG, study="short", sizes=[32], label_modes=["random"], train={"max_epochs": 2}
+    )
+    proc = run_snakemake(tmp_path, "--cores", "2", configfile=cfg)
+    assert "Warning: no run of 1 reached acc1, ce001, loss0" in proc.stdout + proc.stderr

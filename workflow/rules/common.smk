@@ -146,6 +146,7 @@ from genstudy.study import (  # noqa: E402
     record_origin,
     runs,
     study_name,
+    unreached_warning,
     varying_axes,
 )
 
@@ -201,6 +202,11 @@ if _CONFLICT:
 
 onstart:
     record_origin(R, _CLI_FILES or ["config.yaml"])
+
+
+onsuccess:
+    if unreached_warning(f"{R}/tables/training.csv"):
+        logger.warning(unreached_warning(f"{R}/tables/training.csv"))
 
 
 SIZES = [int(n) for n in config["sizes"]]

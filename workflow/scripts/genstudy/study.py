@@ -190,6 +190,30 @@ def check_study_name(name: str) -> None:
         raise ValueError(f"study: a name of {len(name)} characters; at most {MAX_STUDY_NAME} are allowed")
 
 
+def unreached_warning(training_csv) -> str | None:
+    """A warning when some checkpoint was reached by no run of a finished study (its rankings,
+    figures and findings are then empty), or None; read without pandas, after the run."""
+    import csv
+
+    path = Path(training_csv)
+    if not path.is_file():
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    reached = {}
+    for row in rows:
+        reached.setdefault(row["checkpoint"], 0)
+        reached[row["checkpoint"]] += row["reached"] == "True" and row["diverged"] != "True"
+    never = [c for c, k in reached.items() if k == 0]
+    if not never:
+        return None
+    return (
+        f"Warning: no run of {len(rows) // max(len(reached), 1)} reached {', '.join(never)} (without diverging): "
+        f"the rankings, figures and findings at {'it' if len(never) == 1 else 'them'} are empty. "
+        "Raise train.max_epochs, or see the runs' logs."
+    )
+
+
 ORIGIN_FILE = ".study-origin.json"  # in results/<study>/: the config files the study was first run from
 
 
