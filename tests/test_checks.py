@@ -168,3 +168,23 @@ def test_a_study_that_reaches_no_checkpoint_ends_with_a_warning(tmp_path):
     )
     proc = run_snakemake(tmp_path, "--cores", "2", configfile=cfg)
     assert "Warning: no run of 1 reached acc1, ce001, loss0" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        (
+            {"train": {"learning_rate": 0}},
+            r"train.learning_rate: 0 is less than or equal to the minimum of 0 \(allowed: ",
+        ),
+        ({"train": {"batch_size": 0}}, r"train.batch_size: 0 is less than the minimum of 1 \(allowed: mini-batch size"),
+        ({"train": {"batch_size": 32.5}}, r"train.batch_size: .*32.5 is not of type 'integer'"),
+        ({"model": {"hidden": []}}, r"model.hidden: \[\] should be non-empty \(allowed: one architecture"),
+        ({"model": {"hidden": [0, 16]}}, r"model.hidden.0: 0 is less than the minimum of 1"),
+        ({"model": {"hidden": [[16], [16]]}}, r"model.hidden: \[\[16\], \[16\]\] lists \[16\] twice"),
+        ({"sizes": [128, 128]}, r"sizes: \[128, 128\] lists 128 twice"),
+    ],
+)
+def test_a_value_the_schema_refuses_is_named_with_its_key_and_what_is_allowed(tmp_path, override, message):
+    out = refused(tmp_path, write_config(tmp_path, DEFAULT_CONFIG, **override), message)
+    assert "not valid under any of the given schemas" not in out

@@ -130,7 +130,13 @@ def _prepend_to_path_variable(name, entry):
 # parse this file again): they find genstudy through PYTHONPATH.
 _prepend_to_path_variable("PYTHONPATH", PACKAGE_DIR)
 
-from genstudy.config import ConfigError, check_config, read_config_file, typed_config  # noqa: E402
+from genstudy.config import (  # noqa: E402
+    ConfigError,
+    check_config,
+    read_config_file,
+    schema_problem,
+    typed_config,
+)
 from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
@@ -177,6 +183,8 @@ except ConfigError as exc:
 with workflow.sourcecache.open(workflow.current_basedir.join("../schemas/config.schema.yaml")) as _f:
     _SCHEMA = yaml.safe_load(_f)
 config.update(typed_config(dict(config), _SCHEMA))
+if schema_problem(config, _SCHEMA):
+    raise WorkflowError(f"Invalid configuration: {schema_problem(config, _SCHEMA)}")
 validate(config, "../schemas/config.schema.yaml", set_default=True)
 try:
     # a cluster job parses the workflow again: the main process has loaded and checked the data

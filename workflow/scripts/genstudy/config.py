@@ -96,6 +96,50 @@ def _first_valid(value, alternatives, defs):
     return value
 
 
+# Keys whose value is one value or a list of them (an axis of the study); a list must not repeat one.
+AXIS_KEYS = ("sizes", "seeds", "label_modes", "model.hidden", "train.learning_rate", "train.batch_size", "train.protocol")
+
+
+def _at(config: dict, dotted: str):
+    value = config
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def schema_problem(config: dict, schema: dict) -> str | None:
+    """What is wrong with ``config`` by the schema, as one line naming the key, the value given
+    and what is allowed (the schema's description of the key), or None. JSON Schema's own
+    message for an alternative of several forms ("not valid under any of the given schemas")
+    names none of these."""
+    import json
+
+    import jsonschema
+
+    for key in AXIS_KEYS:
+        value = _at(config, key)
+        if key == "model.hidden" and not (isinstance(value, list) and all(isinstance(h, list) for h in value)):
+            continue  # one architecture: [64, 64] repeats a width, not an axis value
+        if isinstance(value, list):
+            seen = [json.dumps(v, sort_keys=True) for v in value]
+            twice = next((v for v in value if seen.count(json.dumps(v, sort_keys=True)) > 1), None)
+            if twice is not None:
+                return f"{key}: {json.dumps(value)} lists {json.dumps(twice)} twice; give each value of an axis once"
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    if error is None:
+        return None
+    path = [str(p) for p in error.absolute_path]
+    reasons = sorted({e.message for e in error.context or []}) or [error.message]
+    described = schema
+    for part in path:
+        described = described.get("properties", {}).get(part, described)
+    allowed = described.get("description")
+    where = ".".join(path) or "the config"
+    return f"{where}: {'; '.join(reasons)}" + (f" (allowed: {allowed})" if allowed else "")
+
+
 def non_finite_keys(config, prefix: str = "") -> list[str]:
     """Dotted keys whose value is NaN or infinite (YAML's .nan and .inf pass JSON Schema)."""
     if isinstance(config, dict):
