@@ -97,7 +97,15 @@ def _first_valid(value, alternatives, defs):
 
 
 # Keys whose value is one value or a list of them (an axis of the study); a list must not repeat one.
-AXIS_KEYS = ("sizes", "seeds", "label_modes", "model.hidden", "train.learning_rate", "train.batch_size", "train.protocol")
+AXIS_KEYS = (
+    "sizes",
+    "seeds",
+    "label_modes",
+    "model.hidden",
+    "train.learning_rate",
+    "train.batch_size",
+    "train.protocol",
+)
 
 
 def _at(config: dict, dotted: str):

@@ -91,20 +91,32 @@ def label_and_scale(column: str) -> tuple[str, str]:
     )
 
 
+def diverged(df: pd.DataFrame) -> pd.Series:
+    """The rows of diverged runs (a table without the column has none)."""
+    return df["diverged"].astype(bool) if "diverged" in df else pd.Series(False, index=df.index)
+
+
 def summarise(df: pd.DataFrame, x: str, column: str) -> pd.DataFrame:
-    """Per value of ``x``: mean, min and max of ``column`` over the rows, how many, and
-    whether every row reached its checkpoint."""
-    g = df.dropna(subset=[column]).groupby(x, sort=True)
+    """Per value of ``x``: mean, min and max of ``column`` over the rows of runs that did not
+    diverge (their numbers mean nothing), how many, and whether every one reached its checkpoint."""
+    g = df[~diverged(df)].dropna(subset=[column]).groupby(x, sort=True)
     out = g[column].agg(["mean", "min", "max", "count"])
     out["all_reached"] = g["reached"].all()
     return out.reset_index()
 
 
+DIVERGED_LABEL = "a diverged run (left out of lines and bands)"
+
+
 def draw_series(ax, df: pd.DataFrame, x: str, column: str, key, i: int, label: str | None = None) -> bool:
+    c = color(key, i)
+    gone = df[diverged(df)].dropna(subset=[column])
+    if len(gone):  # each shown on its own, marked, and named once in the legend
+        named = DIVERGED_LABEL in ax.get_legend_handles_labels()[1]
+        ax.plot(gone[x], gone[column], "x", color=c, ms=6, mew=1.5, label=None if named else DIVERGED_LABEL)
     s = summarise(df, x, column)
     if s.empty:
-        return False
-    c = color(key, i)
+        return bool(len(gone))
     ax.plot(s[x], s["mean"], "-", color=c, label=label or str(key), lw=1.6)
     if (s["count"] > 1).any():
         ax.fill_between(s[x], s["min"], s["max"], color=c, alpha=0.18, linewidth=0)
@@ -113,15 +125,27 @@ def draw_series(ax, df: pd.DataFrame, x: str, column: str, key, i: int, label: s
     return True
 
 
+def log_ticks(low: float, high: float):
+    """At least two labelled ticks within [low, high] on a log axis: 1 of each decade over a wide
+    range, 1, 2, 5 over a short one, every digit over a shorter one, and else the ends themselves
+    (a range inside one decade between two of those, as an L2 product can be)."""
+    for subs in ((1.0,), (1.0, 2.0, 5.0), tuple(float(k) for k in range(1, 10))):
+        if subs == (1.0,) and high / low <= 1e3:
+            continue
+        locator = matplotlib.ticker.LogLocator(base=10, subs=subs)
+        if sum(low <= t <= high for t in locator.tick_values(low, high)) >= 2:
+            return locator
+    return matplotlib.ticker.FixedLocator(sorted({float(f"{low:.3g}"), float(f"{high:.3g}")}))
+
+
 def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float | None = None) -> None:
     label, scale = label_and_scale(column)
     if scale == "log" and ax.has_data():
         data = [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
         low, high = min((d.min() for d in data), default=1.0), max((d.max() for d in data), default=1.0)
         ax.set_yscale("log" if low > 0 else "symlog")
-        if low > 0:  # a few labelled ticks in every panel: 1, 2, 5 of each decade over a short range
-            subs = (1.0,) if high / low > 1e3 else (1.0, 2.0, 5.0)
-            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=subs))
+        if low > 0:
+            ax.yaxis.set_major_locator(log_ticks(low, high))
         ax.yaxis.set_major_formatter(PLAIN)
         ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     if column == "test_error":
@@ -134,6 +158,7 @@ def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float 
     if log_x:
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_formatter(PLAIN)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_ylabel(label)
     ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3)
@@ -175,7 +200,8 @@ def aggregation_note(table: pd.DataFrame, point: list[str], axes: list[str], sho
     hidden = [a for a in axes if a not in (shown or point)]
     over = "seeds" + (f" and {', '.join(hidden)}" if hidden else "")
     band = ", band = min–max" if table.groupby(point).size().max() > 1 else ""
-    return f"Lines: mean over {over}{band}. Hollow: not reached by max_epochs (final weights shown)."
+    gone = " ×: a diverged run, shown alone and left out of lines and bands." if diverged(table).any() else ""
+    return f"Lines: mean over {over}{band}. Hollow: not reached by max_epochs (final weights shown).{gone}"
 
 
 def plot_training(
@@ -241,6 +267,13 @@ def plot_against_axis(
             )
         log_x = numeric and axis in ("width", "learning_rate", "batch_size") and table[x].min() > 0
         style_axis(ax, column, AXIS_LABELS.get(axis, axis), log_x=log_x, chance=1 - 1 / n_classes)
+        if numeric:  # ticks at the study's values, not at a scale's round numbers between them
+            values = sorted(table[x].dropna().unique())
+            ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(values))
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            ax.xaxis.set_major_formatter(PLAIN)
+            if len(values) > 4:
+                ax.tick_params(axis="x", labelrotation=45)
     notes = [aggregation_note(table, [x, series], axes, shown=[axis, series]), CHECKPOINT_NOTE.format(target=target)]
     finish(
         fig,

@@ -1,0 +1,78 @@
+"""Figures, drawn from synthetic tables: what a point, a band and a tick stand for."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genstudy import plotting
+
+
+@pytest.fixture()
+def drawn(monkeypatch):
+    """The figures the plotting functions finish, kept open for inspection."""
+    figures = []
+    finish = plotting.finish
+
+    def keep(fig, path, *args, **kwargs):
+        figures.append([(ax, [t.get_text() for t in ax.get_xticklabels()]) for ax in fig.axes])
+        figures[-1].append(fig.axes[0].get_legend_handles_labels()[1])
+        finish(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(plotting, "finish", keep)
+    return figures
+
+
+def runs_table(learning_rates=(0.001,), diverged_at=None):
+    rows = []
+    for lr in learning_rates:
+        for size in (32, 64):
+            for seed in range(3):
+                bad = diverged_at == (size, seed)
+                rows.append(
+                    dict(
+                        label_mode="correct",
+                        learning_rate=lr,
+                        size=size,
+                        seed=seed,
+                        checkpoint="loss0",
+                        reached=True,
+                        diverged=bad,
+                        test_acc=0.01 if bad else 0.5 + 0.1 * seed,
+                        test_loss=50.0 if bad else 1.0 + seed,
+                        train_loss=1e-5,
+                        l2_seed=1e9 if bad else 1e6 * (1 + seed),
+                        epoch=100 + seed,
+                        updates=200 + seed,
+                    )
+                )
+    return pd.DataFrame(rows)
+
+
+def test_a_diverged_run_is_left_out_of_the_lines_and_bands_and_drawn_with_its_own_marker(tmp_path, drawn):
+    table = runs_table(diverged_at=(64, 2))
+    plotting.plot_training(table, "label_mode", ["correct"], "t", tmp_path / "f.png", ["size"], 1e-5, 10)
+    panels, legend = drawn[-1][:-1], drawn[-1][-1]
+    test_error = panels[0][0]
+    mean_line = next(line for line in test_error.get_lines() if line.get_linestyle() == "-")
+    np.testing.assert_allclose(mean_line.get_ydata(), [1 - 0.6, 1 - 0.55])  # n = 64: seeds 0 and 1 only
+    crosses = [line for line in test_error.get_lines() if line.get_marker() == "x"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [64] and list(crosses[0].get_ydata()) == [0.99]
+    assert legend.count(plotting.DIVERGED_LABEL) == 1
+    assert "×: a diverged run" in plotting.aggregation_note(table, ["size"], ["size"])
+    assert "diverged" not in plotting.aggregation_note(runs_table(), ["size"], ["size"])
+
+
+def test_the_learning_rate_axis_has_its_ticks_at_the_study_s_values(tmp_path, drawn):
+    rates = (0.001953125, 0.0078125, 0.03125, 10.0, 100.0)
+    table = runs_table(learning_rates=rates)
+    plotting.plot_against_axis(table, "learning_rate", tmp_path / "f.png", ["learning_rate", "size"], 1e-5, 10)
+    for ax, labels in drawn[-1][:-1]:
+        if ax.has_data():
+            assert list(ax.get_xticks()) == list(rates)
+            assert labels == [plotting.plain_number(v) for v in rates]
+
+
+def test_a_log_axis_inside_one_decade_keeps_labelled_ticks():
+    for low, high in [(5.5e6, 9.5e6), (6.1e6, 6.4e6), (2.2e6, 6.6e6), (1.0, 1e6)]:
+        ticks = [t for t in plotting.log_ticks(low, high).tick_values(low, high) if low <= t <= high]
+        assert len(ticks) >= 2, (low, high)
