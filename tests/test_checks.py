@@ -188,3 +188,14 @@ def test_a_study_that_reaches_no_checkpoint_ends_with_a_warning(tmp_path):
 def test_a_value_the_schema_refuses_is_named_with_its_key_and_what_is_allowed(tmp_path, override, message):
     out = refused(tmp_path, write_config(tmp_path, DEFAULT_CONFIG, **override), message)
     assert "not valid under any of the given schemas" not in out
+
+
+def test_a_huge_label_is_named_as_such_not_as_the_network_s_memory(tmp_path):
+    x = np.random.default_rng(0).integers(0, 256, (60, 8, 8)).astype(np.uint8)
+    y = np.arange(60) % 3
+    y[5] = 1_000_000
+    path = tmp_path / "labels.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=x[:10], y_test=np.arange(10) % 3)
+    cfg = write_config(tmp_path, DEFAULT_CONFIG, dataset=str(path), sizes=[32], test_size=10, train={"batch_size": 16})
+    out = refused(tmp_path, cfg, rf"dataset: {path} has labels up to 1000000, so the output layer would have 1,000,001")
+    assert "model.hidden" not in out.split("Invalid configuration")[-1]

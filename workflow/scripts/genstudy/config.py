@@ -320,7 +320,15 @@ def check_memory(config: dict, shape: dict, limit_mb: float) -> None:
             for rule in ("train", "measures")
         }
         job, mb = max(need.items(), key=lambda kv: kv[1])
-        n_params = n_parameters(network_sizes(shape, arch))
+        sizes = network_sizes(shape, arch)
+        n_params = n_parameters(sizes)
+        classes = sizes[-1]
+        if mb > limit_mb and (sizes[-2] + 1) * classes > n_params / 2:
+            raise ConfigError(  # the labels, not the hidden layers, make the network this large
+                f"dataset: {config['dataset']} has labels up to {classes - 1}, so the output layer would have "
+                f"{classes:,} units ({n_params:,} parameters, about {mb / 1024:.1f} GiB in a {job} job); labels "
+                "must be the classes 0..K-1: renumber them"
+            )
         if mb > limit_mb:
             raise ConfigError(
                 f"model.hidden: {list(arch)} ({n_params:,} parameters) needs about {mb / 1024:.1f} GiB "
