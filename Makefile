@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed-$(subst [,,$(subst ],,$(subst =,,$(TENSORFLOW))))
 # or quotes arrives whole; STUDY is the study's results folder, from tools/check_config_file.py,
 # which refuses a bad file in one line before anything runs.
 export CONFIG
+# Snakemake keeps a source cache under $$HOME/.cache; where HOME cannot be written, keep it here.
+ifneq ($(shell test -w "$$HOME" && echo yes),yes)
+export XDG_CACHE_HOME := $(CURDIR)/.snakemake/cache
+endif
 CHECK := $(BIN)/python tools/check_config_file.py
 STUDY := study="$$($(CHECK) --study)" || exit 1;
 SNAKEMAKE := $(BIN)/snakemake --workflow-profile profiles/local --configfile "$$CONFIG"
