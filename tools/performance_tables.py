@@ -90,6 +90,12 @@ def study_table(study: dict) -> str:
     out += [f"| {label} | " + " | ".join(f(t) for _, t in columns) + " |" for label, f in STUDY_ROWS]
     same = [
         f"{name}: {'identical' if e['identical_to_baseline'] else 'different'} to the baseline's"
+        + (
+            f" ({e['agreeing_but_not_byte_identical']['files']} files by their numbers, not their bytes: "
+            "`jobtimes.AGREEMENT`)"
+            if e.get("agreeing_but_not_byte_identical", {}).get("files")
+            else ""
+        )
         for name, e in study["studies"].items()
         if "identical_to_baseline" in e
     ]

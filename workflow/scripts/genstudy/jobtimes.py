@@ -121,22 +121,51 @@ def _histories_agree(a: bytes, b: bytes) -> bool:
     return True
 
 
-def _summaries_agree(a: bytes, b: bytes) -> bool:
-    """Two summary.json files agree but for ``test_every``, which only says how the history was written."""
+def _records_agree(a: bytes, b: bytes) -> bool:
+    """Two measures records agree when every field they share is equal and the newer only adds
+    what says which file it is (``identity``: its study and the checkpoint's SHA-256)."""
     import json
 
     da, db = (json.loads(text) for text in (a, b))
-    return {k: v for k, v in da.items() if k != "test_every"} == {k: v for k, v in db.items() if k != "test_every"}
+    added = {"study", "checkpoint_sha256"}
+    return {k: v for k, v in da.items() if k not in added} == {k: v for k, v in db.items() if k not in added}
 
 
-# Files whose bytes may differ between two runs of the same numbers: a comparison per file name.
-AGREEMENT = {"history.csv": _histories_agree, "summary.json": _summaries_agree}
+def _subsets_agree(a: bytes, b: bytes) -> bool:
+    """Two subset files agree when every array but ``identity`` (what the file says it is) is equal."""
+    import io
+
+    import numpy as np
+
+    with np.load(io.BytesIO(a)) as fa, np.load(io.BytesIO(b)) as fb:
+        names = set(fa.files) - {"identity"}
+        return names == set(fb.files) - {"identity"} and all(np.array_equal(fa[k], fb[k]) for k in names)
+
+
+def _summaries_agree(a: bytes, b: bytes) -> bool:
+    """Two summary.json files agree but for ``test_every``, which only says how the history was
+    written, and the identity a summary carries (its study and its run's file hashes)."""
+    import json
+
+    added = {"test_every", "study", "files"}
+    da, db = (json.loads(text) for text in (a, b))
+    return {k: v for k, v in da.items() if k not in added} == {k: v for k, v in db.items() if k not in added}
+
+
+# Files whose bytes may differ between two runs of the same numbers: a comparison per kind of file.
+AGREEMENT = (
+    (lambda p: p.name == "history.csv", _histories_agree),
+    (lambda p: p.name == "summary.json", _summaries_agree),
+    (lambda p: p.parts[0] == "measures" and p.suffix == ".json", _records_agree),
+    (lambda p: p.parts[0] == "subsets", _subsets_agree),
+)
 
 
 def differing_files(a: Path, b: Path, patterns=RESULT_FILES, exact: bool = False) -> list:
     """Files of two runs' results of one study that differ or exist in one only (relative
-    paths): empty when the two runs wrote the same numbers. Histories and summaries are
-    compared by ``AGREEMENT`` unless ``exact``; every other file byte by byte."""
+    paths): empty when the two runs wrote the same numbers. Histories, summaries, measures records
+    and subsets are compared by ``AGREEMENT`` unless ``exact``; every other file (checkpoints,
+    tables) byte by byte."""
     a, b = Path(a), Path(b)
     names = {p.relative_to(root) for root in (a, b) for pattern in patterns for p in root.glob(pattern) if p.is_file()}
 
@@ -144,6 +173,6 @@ def differing_files(a: Path, b: Path, patterns=RESULT_FILES, exact: bool = False
         if not ((a / n).is_file() and (b / n).is_file()):
             return False
         x, y = (a / n).read_bytes(), (b / n).read_bytes()
-        return x == y or (not exact and n.name in AGREEMENT and AGREEMENT[n.name](x, y))
+        return x == y or (not exact and any(match(n) and agree(x, y) for match, agree in AGREEMENT))
 
     return sorted(str(n) for n in names if not same(n))
