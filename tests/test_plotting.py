@@ -76,3 +76,9 @@ def test_a_log_axis_inside_one_decade_keeps_labelled_ticks():
     for low, high in [(5.5e6, 9.5e6), (6.1e6, 6.4e6), (2.2e6, 6.6e6), (1.0, 1e6)]:
         ticks = [t for t in plotting.log_ticks(low, high).tick_values(low, high) if low <= t <= high]
         assert len(ticks) >= 2, (low, high)
+
+
+def test_tick_labels_are_short_and_never_shared_by_two_ticks():
+    assert [plotting.plain_number(v) for v in (3e6, 2.5e5, 1e-5, 100, 0.5)] == ["3e6", "2.5e5", "1e-5", "100", "0.5"]
+    ticks = [1.5e5, 2e5, 2.5e5, 3e5, 3.5e5, 4e5, 4.5e5]
+    assert len({plotting.plain_number(t) for t in ticks}) == len(ticks)

@@ -66,8 +66,8 @@ def plain_number(v, _=None) -> str:
     """1, 20, 0.005, 3e6: short tick labels without mathtext exponents."""
     if v == 0 or 1e-3 <= abs(v) < 1e4:
         return f"{v:g}"
-    mantissa, exponent = f"{v:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
+    mantissa, exponent = f"{v:.2e}".split("e")  # 2.5e5, not 2e5 beside a 2e5: ticks never share a label
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 PLAIN = matplotlib.ticker.FuncFormatter(plain_number)
