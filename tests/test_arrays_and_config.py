@@ -56,7 +56,7 @@ def test_a_damaged_history_or_summary_is_refused_naming_the_file(tmp_path):
             read_history(path)
     summary = tmp_path / "summary.json"
     summary.write_text(json.dumps({"run": {"label_mode": "correct"}, "final_epoch": 3}))
-    with pytest.raises(FileContractError, match=r"summary.json: missing keys \['batches_per_epoch'"):
+    with pytest.raises(FileContractError, match=r"summary.json: missing keys \[.*'batches_per_epoch'"):
         read_summary(summary)
     summary.write_text('{"run": {"label_mode": "correct"')
     with pytest.raises(FileContractError, match=r"summary.json: unreadable or truncated JSON"):

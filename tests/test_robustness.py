@@ -279,7 +279,9 @@ def refused_run(work, message):
     """A real run of the tiny study that stops, naming ``message``, and writes no table."""
     tables = {p: p.read_bytes() for p in (work / "results/tiny/tables").glob("*.csv")}
     proc = run_snakemake(work, "--cores", "1", configfile=TINY_CONFIG, check=False)
-    out = proc.stdout + proc.stderr
+    # the refusal is in the failed job's log (Snakemake shows it with --show-failed-logs)
+    logs = "".join(p.read_text() for p in (work / "results/tiny/logs").rglob("*.log"))
+    out = proc.stdout + proc.stderr + logs
     assert proc.returncode != 0 and re.search(message, out), out[-4000:]
     assert {p: p.read_bytes() for p in (work / "results/tiny/tables").glob("*.csv")} == tables
 

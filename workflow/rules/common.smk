@@ -186,6 +186,15 @@ config.update(typed_config(dict(config), _SCHEMA))
 if schema_problem(config, _SCHEMA):
     raise WorkflowError(f"Invalid configuration: {schema_problem(config, _SCHEMA)}")
 validate(config, "../schemas/config.schema.yaml", set_default=True)
+
+
+def _sorted_keys(value):
+    """``value`` with every mapping's keys in sorted order, so that params do not depend on the
+    order a config file lists its keys in, nor on which ones the schema filled in."""
+    return {k: _sorted_keys(value[k]) for k in sorted(value)} if isinstance(value, dict) else value
+
+
+config.update(_sorted_keys(dict(config)))
 try:
     # a cluster job parses the workflow again: the main process has loaded and checked the data
     DATA = check_config(config, load_data=getattr(workflow, "is_main_process", True))
