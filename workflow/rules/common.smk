@@ -161,21 +161,22 @@ _CLI_FILES = [str(f) for f in (getattr(workflow, "overwrite_configfiles", None) 
 _CLI_CONFIG = getattr(getattr(workflow, "config_settings", None), "overwrite_config", None) or {}
 
 
-def _own_config(files, cli_config):
-    """A study's config is its own files (each read strictly: a key given twice is refused) and
-    --config, nothing else: the Snakefile's config.yaml is the default study, not a base that
-    another study inherits. What they leave out, the schema fills in."""
+def _own_config(docs, cli_config):
+    """A study's config is its own files (``docs``, each read strictly: a key given twice is
+    refused) and --config, nothing else: the Snakefile's config.yaml is the default study, not a
+    base that another study inherits. What they leave out, the schema fills in."""
     own = {}
-    for f in files:
-        update_config(own, read_config_file(f))
+    for doc in docs:
+        update_config(own, doc)
     update_config(own, cli_config)
     return own
 
 
 _AS_MODULE = getattr(workflow.modifier, "namespace", None) is not None  # its config is what the importer passes
 try:
+    _FILES = [read_config_file(f) for f in _CLI_FILES]
     if _CLI_FILES and not _AS_MODULE:
-        _own = _own_config(_CLI_FILES, _CLI_CONFIG)
+        _own = _own_config(_FILES, _CLI_CONFIG)
         config.clear()
         config.update(_own)
 except ConfigError as exc:
@@ -203,7 +204,6 @@ except ConfigError as exc:
 for _warning in DATA["warnings"]:
     logger.warning(f"Warning: {_warning}")
 
-_FILES = [_own_config([f], {}) for f in _CLI_FILES]
 config["study"] = study_name(config["study"], _FILES, _CLI_FILES, _CLI_CONFIG)
 STUDY = config["study"]
 R = f"results/{STUDY}"  # every output of this study lives under R
@@ -222,8 +222,8 @@ onstart:
 
 
 onsuccess:
-    if unreached_warning(f"{R}/tables/training.csv"):
-        logger.warning(unreached_warning(f"{R}/tables/training.csv"))
+    if _warning := unreached_warning(f"{R}/tables/training.csv"):
+        logger.warning(_warning)
 
 
 SIZES = [int(n) for n in config["sizes"]]
