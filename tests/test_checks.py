@@ -168,6 +168,9 @@ def test_a_study_that_reaches_no_checkpoint_ends_with_a_warning(tmp_path):
     )
     proc = run_snakemake(tmp_path, "--cores", "2", configfile=cfg)
     assert "Warning: no run of 1 reached acc1, ce001, loss0" in proc.stdout + proc.stderr
+    findings = (tmp_path / "results" / "short" / "findings.md").read_text()
+    assert "0 of 1 runs reached acc1 without diverging (1 stopped at train.max_epochs = 2" in findings
+    assert findings.count("Fewer than two runs to compare") == 3 and "no measure has a value" not in findings
 
 
 @pytest.mark.parametrize(

@@ -257,3 +257,21 @@ def test_findings_name_a_winner_only_when_every_interval_excludes_zero():
     s2, _ = robust_sign_error(t2, ["size", "label_mode"], test_size=1000)
     text2 = findings_markdown(i2, d2, s2, t2, "sim", {}, "abc")
     assert "**winner" not in text2 and "unresolved" in text2
+
+
+def test_findings_say_why_a_checkpoint_has_no_ranked_run():
+    from genstudy.findings import findings_markdown
+
+    rng = np.random.default_rng(9)
+    t = study(rng, seeds=(0, 1), sizes=(100, 200))
+    t["margin"] = 1.0
+    intervals, diffs = ranking_intervals(t, ["size", "label_mode"], draws=50, confidence=0.95, seed=1)
+    summary, _ = robust_sign_error(t, ["size", "label_mode"], test_size=1000)
+    t.loc[t.label_mode == "random", "reached"] = False
+    t.loc[t.label_mode == "correct", "diverged"] = True
+    for frame in (intervals, diffs):
+        frame["value" if "value" in frame else "difference"] = np.nan
+    text = findings_markdown(intervals, diffs, summary, t, "sim", {"train": {"max_epochs": 7}}, "abc")
+    assert "0 of 8 runs reached loss0 without diverging (4 diverged; 4 stopped at train.max_epochs = 7" in text
+    assert "Fewer than two runs to compare, so no measure can be ranked" in text
+    assert "no measure has a value" not in text and "Which measure ranks" not in text

@@ -115,6 +115,37 @@ def reached_margins(measures: pd.DataFrame, checkpoint: str) -> pd.Series:
     return measures.loc[(measures.checkpoint == checkpoint) & measures.reached.astype(bool), "margin"].dropna()
 
 
+CHECKPOINT_MEANING = {
+    "acc1": "training accuracy 1",
+    "ce001": "training cross-entropy at most 0.01",
+    "loss0": "training loss at most train.target_loss",
+}
+
+
+def ranked_runs(measures: pd.DataFrame, checkpoint: str) -> pd.DataFrame:
+    """The runs the rankings use at ``checkpoint``: those that reached it without diverging."""
+    rows = measures[measures.checkpoint == checkpoint]
+    return rows[rows.reached.astype(bool) & ~rows.diverged.astype(bool)]
+
+
+def checkpoint_status_line(measures: pd.DataFrame, checkpoint: str, max_epochs) -> str:
+    """How many runs the rankings at ``checkpoint`` rest on, and why the others are left out."""
+    rows = measures[measures.checkpoint == checkpoint]
+    diverged = int(rows.diverged.astype(bool).sum())
+    unreached = int((~rows.reached.astype(bool) & ~rows.diverged.astype(bool)).sum())
+    used = len(ranked_runs(measures, checkpoint))
+    why = []
+    if diverged:
+        why.append(f"{diverged} diverged")
+    if unreached:
+        why.append(
+            f"{unreached} stopped at train.max_epochs = {max_epochs} before reaching "
+            f"{CHECKPOINT_MEANING.get(checkpoint, checkpoint)}"
+        )
+    head = f"{used} of {len(rows)} runs reached {checkpoint} without diverging"
+    return head + (f" ({'; '.join(why)})" if why else "") + "."
+
+
 def margin_line(measures: pd.DataFrame, checkpoint: str) -> str:
     m = reached_margins(measures, checkpoint)
     if m.empty:
@@ -148,7 +179,16 @@ def findings_markdown(
     ]
     for ckpt in checkpoints:
         scope = f"checkpoint={ckpt}"
-        out += [f"## At {ckpt}", "", "Which measure ranks the runs as their test error does:", ""]
+        status = checkpoint_status_line(measures, ckpt, config.get("train", {}).get("max_epochs"))
+        out += [f"## At {ckpt}", "", status, ""]
+        if len(ranked_runs(measures, ckpt)) < 2:
+            out += [
+                "Fewer than two runs to compare, so no measure can be ranked at this checkpoint: no winner, "
+                "no baseline comparison and no sign error.",
+                "",
+            ]
+            continue
+        out += ["Which measure ranks the runs as their test error does:", ""]
         out += [winner_line(intervals, differences, scope, c, f) for c in HEADLINE for f in ("raw", "adjusted")]
         out += ["", "Against the baselines (label noise, 1/m, optimiser updates):", ""]
         out += [line for c in HEADLINE for line in baseline_lines(differences, scope, c)]
