@@ -58,8 +58,8 @@ test-fast: setup
 # default study and the jiang2019 preset, each as `make run` runs it; BASELINE=<commit> runs them
 # from that commit too, side by side, and compares their results file by file).
 bench: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python workflow/scripts/benchmark_speed.py --out results/benchmarks/speed.json
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python workflow/scripts/benchmark_study.py --out results/benchmarks/study.json \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/benchmark_speed.py --out results/benchmarks/speed.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/benchmark_study.py --out results/benchmarks/study.json \
 		--cores 2 $(if $(BASELINE),--baseline $(BASELINE))
 
 mutation: setup

@@ -11,6 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
+sys.path.insert(0, str(ROOT / "tools"))  # the benchmark tools' pure functions (jobtimes)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -74,6 +75,16 @@ def tiny_params(seed=0, sizes=(8, 4, 3, 10)):
         if k.startswith("b"):
             p[k] = rng.normal(0, 0.3, p[k].shape).astype(np.float32)
     return {k: v.astype(np.float64) for k, v in p.items()}
+
+
+def top_eigenvalues(hvp, dim: int, k: int, rng, max_iter: int, tol: float):
+    """Top-k Hessian eigenvalues by the measures' Lanczos, NaN where not converged to ``tol``;
+    and the number of HVPs used."""
+    from genstudy import curvature
+
+    res = curvature.hessian_lanczos(hvp, dim, k, rng, max_iter, tol)
+    top, ok = curvature.converged_top(res, k, tol)
+    return np.where(ok, top, np.nan), len(res.alpha)
 
 
 def finite_difference_hessian(params, x, y, h=1e-4):

@@ -3,6 +3,7 @@ on hand-made tables and against a simulated study with a known answer."""
 
 import itertools
 import math
+from collections import defaultdict
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,13 @@ from test_ranking import brute_tau_b
 
 from genstudy.intervals import bootstrap_interval, ranking_intervals, seed_draws, tau_b_draws, tau_blocks
 from genstudy.ranking import conditional_mutual_information, granulated_kendall, pgdl_cmi
-from genstudy.sign_error import environments, hoeffding_weight, robust_sign_error
+from genstudy.sign_error import (
+    effective_sample_size,
+    environments,
+    hoeffding_weight,
+    robust_sign_error,
+    weightings,
+)
 
 
 def study(rng, seeds=(0, 1, 2), sizes=(100, 200, 300, 400), noise=0.0, checkpoint="loss0"):
@@ -26,6 +33,7 @@ def study(rng, seeds=(0, 1, 2), sizes=(100, 200, 300, 400), noise=0.0, checkpoin
                 label_mode=mode,
                 size=n,
                 test_acc=1 - err,
+                train_acc=1.0,
                 reached=True,
                 diverged=False,
                 checkpoint=checkpoint,
@@ -123,25 +131,80 @@ def test_cmi_and_its_bootstrap_estimate_match_brute_force():
     assert row.value.iloc[0] == pytest.approx(brute_cmi(t, t.dist_init.to_numpy(), e, ["size", "label_mode"]))
 
 
-def test_pgdl_cmi_uses_binary_signs_within_cells_of_equal_values():
-    rng = np.random.default_rng(3)
-    t = study(rng, seeds=(0, 1), sizes=(100, 200, 300), noise=0.05)
-    v, e = t.dist_init.to_numpy(), (1 - t.test_acc).to_numpy()
-    scores = []
-    for axis in ("size", "label_mode"):  # two axes: cells of one axis' equal values
-        mis, hs = [], []
-        for _, cell in t.groupby(axis):
-            pos = cell.index.to_numpy()
-            counts = pd.Series([(v[i] > v[j], e[i] > e[j]) for i in pos for j in pos if i != j]).value_counts()
-            p = counts / counts.sum()
-            pm = {a: sum(p[k] for k in p.index if k[0] == a) for a in (False, True)}
-            pg = {b: sum(p[k] for k in p.index if k[1] == b) for b in (False, True)}
-            mis.append(sum(p[k] * math.log(p[k] / (pm[k[0]] * pg[k[1]])) for k in p.index if p[k] > 0))
-            hs.append(-sum(q * math.log(q) for q in pg.values() if q > 0))
-        scores.append(np.mean(mis) / np.mean(hs))
-    assert pgdl_cmi(t, t.dist_init, 1 - t.test_acc, ["size", "label_mode"]) == pytest.approx(min(scores))
-    perfect = pgdl_cmi(t, 1 - t.test_acc, 1 - t.test_acc, ["size", "label_mode"])
-    assert perfect == pytest.approx(1.0)
+def transcribed_pgdl_cmi(prediction: dict, model_specs: dict) -> float:
+    """The PGDL organisers' scoring program transcribed (scoring_program/mutual_information.py:
+    create_combination_name, make_key_from_models, build_mi_table, entropy, mi_from_table,
+    total_mi_from_table, conditional_mutual_information), dictionaries and string keys included."""
+
+    def combination_names(hparams):
+        combination = []
+        for chv in hparams.values():
+            single = [str(v) + str(w) for v in chv for w in chv]
+            combination = single if not combination else [c + s for c in combination for s in single]
+        return combination
+
+    def entropy(p):
+        q = p / p.sum()
+        return -np.sum(q * np.log2(q + 1e-12))
+
+    def mi_from_table(table):
+        total, a0, a1 = table.sum(), table.sum(axis=1), table.sum(axis=0)
+        mi = 0.0
+        for i in range(2):
+            for j in range(2):
+                joint = table[i, j] / total
+                if joint != 0:
+                    mi += joint * np.log2(joint / (a0[i] / total * (a1[j] / total)))
+        return mi, entropy(a0)
+
+    hp_names = list(next(iter(model_specs.values()))["hparams"])
+    values = {h: next(iter(model_specs.values()))["hparams"][h]["possible_values"] for h in hp_names}
+    best = np.inf
+    for h1 in hp_names:
+        for h2 in hp_names:
+            if h1 == h2:
+                continue
+            cond = {h1: values[h1], h2: values[h2]}
+            index = {k: n for n, k in enumerate(combination_names(cond))}
+            table = np.zeros((2, 2, len(index)))
+            for m1 in model_specs.values():
+                for m2 in model_specs.values():
+                    k0 = 0 if m1["metrics"]["gen_gap"] > m2["metrics"]["gen_gap"] else 1
+                    k1 = 0 if prediction[m1["id"]] > prediction[m2["id"]] else 1
+                    key = "".join(str(m1["hparams"][c]["current_value"]) + str(m2["hparams"][c]["current_value"]) for c in cond)
+                    table[k0, k1, index[key]] += 1
+            mis, hs = zip(*(mi_from_table(table[:, :, c]) for c in range(table.shape[-1])))
+            best = min(best, np.mean(mis) / np.mean(hs))
+    return best
+
+
+def as_pgdl_models(t: pd.DataFrame, axes):
+    return {
+        f"model_{i}": {
+            "id": i,
+            "hparams": {a: {"current_value": r[a], "possible_values": sorted(set(t[a]))} for a in axes},
+            "metrics": {"gen_gap": r["train_acc"] - r["test_acc"]},
+        }
+        for i, r in t.iterrows()
+    }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pgdl_cmi_matches_a_transcription_of_the_competitions_scoring_program(seed):
+    rng = np.random.default_rng(seed)
+    t = study(rng, seeds=(0, 1, 2)[: 2 + seed % 2], sizes=(100, 300, 700), noise=0.05)
+    t["train_acc"] = 1.0 - 0.02 * rng.random(len(t))
+    t["lr"] = np.where(rng.random(len(t)) < 0.5, 0.1, 0.01) if seed >= 2 else 0.1
+    axes = ["size", "label_mode", "lr"] if seed >= 2 else ["size", "label_mode"]
+    t["dist_init"] = np.round(t["l2_seed"] + 0.05 * rng.standard_normal(len(t)), 1)  # ties too
+    gap = t.train_acc - t.test_acc
+    for measure in ("dist_init", "l2_seed"):
+        expected = transcribed_pgdl_cmi(t[measure].to_dict(), as_pgdl_models(t, axes))
+        if seed == 3 and not np.isfinite(expected):
+            continue  # a random lr grid leaves a cell empty: the reference has no number there
+        assert pgdl_cmi(t, t[measure], gap, axes) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert pgdl_cmi(t, gap, gap, axes) == pytest.approx(1.0, rel=1e-9)  # the gap itself: all information
+    assert np.isnan(pgdl_cmi(t, t.l2_seed, gap, ["size"]))  # one axis: no pair of axes to condition on
 
 
 def test_bootstrap_intervals_cover_the_known_answer_and_paired_differences_resolve_it():
@@ -208,6 +271,7 @@ def test_robust_sign_error_against_brute_force():
     t = study(rng, seeds=(0, 1), sizes=(100, 200, 400), noise=0.03)
     t.loc[3, "dist_init"] = np.nan
     summary, envs = robust_sign_error(t, ["size", "label_mode"], test_size=500)
+    summary, envs = (frame[frame.weighting == "linear"] for frame in (summary, envs))
     assert len(environments(t, ["size", "label_mode"])) == 2 * 3 + 3  # size pairs per mode, mode pairs per size
     err = 1 - t.test_acc
     found = []
@@ -234,6 +298,73 @@ def test_robust_sign_error_against_brute_force():
     # a measure that is the error itself is never wrong where the difference is resolved
     perfect = summary[(summary.measure == "l2_seed") & (summary.form == "raw") & (summary.axis == "all")].iloc[0]
     assert perfect.worst <= 0.05
+
+
+def transcribed_dziugaite_losses(t, hps, measure, test_size, min_ess, min_weight=0.5):
+    """Dziugaite et al.'s code transcribed (nitarshan/robust-generalization-measures,
+    experiments/coupled_networks: common.hoeffding_weight, create_environments.create_environments,
+    figure_cdf_all_measures.get_all_losses): {hp: every environment's loss, each ordered pair once}."""
+
+    def weight(delta, n):
+        phi = 2 * np.exp(-2 * n * (delta / 2) ** 2)
+        return max(0.0, 1.0 - phi) ** 2
+
+    rows = [(tuple(r[h] for h in hps), r[measure], r["train_acc"] - r["test_acc"]) for _, r in t.iterrows()]
+    env_losses, env_w, env_w2 = defaultdict(float), defaultdict(float), defaultdict(float)
+    for h1, c1, g1 in rows:
+        for h2, c2, g2 in rows:
+            if sum(a != b for a, b in zip(h1, h2)) != 1:
+                continue
+            w = weight(abs(g1 - g2), test_size)
+            w = w - min_weight if w > min_weight else 0
+            env_w[(h1, h2)] += w
+            env_w2[(h1, h2)] += w**2
+            env_losses[(h1, h2)] += (1 - float(np.sign(c1 - c2) * np.sign(g1 - g2))) / 2 * w
+    combos = {h for h, _, _ in rows}
+    out = {}
+    for i, hp in enumerate(hps):
+        losses = []
+        for v1, v2 in itertools.permutations(sorted({c[i] for c in combos}), 2):
+            for c in combos:
+                other = c[:i] + (v2,) + c[i + 1 :]
+                if c[i] != v1 or other not in combos:
+                    continue
+                sw, sw2 = env_w[(c, other)], env_w2[(c, other)]
+                ess = sw**2 / (sw2 if not np.isclose(sw, 0) else 1)
+                if np.isclose(ess, min_ess) or ess > min_ess:
+                    losses.append(env_losses[(c, other)] / sw)
+        out[hp] = np.sort(losses)
+    return out
+
+
+def test_dziugaite_weighting_matches_a_transcription_of_their_code():
+    rng = np.random.default_rng(11)
+    t = study(rng, seeds=tuple(range(5)), sizes=(100, 200, 300), noise=0.04)
+    t["train_acc"] = 1.0 - 0.01 * rng.random(len(t))
+    t["dist_init"] = t["l2_seed"] + 0.05 * rng.standard_normal(len(t))
+    for test_size, min_ess in ((400, 12.0), (2000, 20.0), (150, 3.0)):
+        _, envs = robust_sign_error(t, ["size", "label_mode"], test_size, weightings(0.5, min_ess))
+        paper = envs[(envs.weighting == "dziugaite2020") & (envs.form == "raw")]
+        for measure in ("dist_init", "l2_seed"):
+            theirs = transcribed_dziugaite_losses(t, ["size", "label_mode"], measure, test_size, min_ess)
+            for axis, losses in theirs.items():
+                mine = paper[(paper.measure == measure) & (paper.axis == axis)].sign_error.dropna().to_numpy()
+                # their environments are ordered pairs of settings (each twice, with one loss), ours unordered
+                np.testing.assert_allclose(np.sort(np.repeat(mine, 2)), losses, atol=1e-12)
+    counts = [
+        len(transcribed_dziugaite_losses(t, ["size", "label_mode"], "l2_seed", n, 12.0)["size"]) for n in (150, 2000)
+    ]
+    assert counts[0] < counts[1]  # the case analysis above covers environments both kept and dropped
+
+
+def test_an_environment_of_three_seeds_never_reaches_an_effective_sample_size_of_twelve():
+    t = study(np.random.default_rng(3), seeds=(0, 1, 2), noise=0.0)
+    summary, envs = robust_sign_error(t, ["size", "label_mode"], test_size=10_000)
+    paper = envs[envs.weighting == "dziugaite2020"]
+    assert len(paper) and paper.sign_error.isna().all() and (paper.effective_sample_size <= 9 + 1e-9).all()
+    assert summary[summary.weighting == "dziugaite2020"].worst.isna().all()
+    assert effective_sample_size([1, 1, 1]) == 3 and effective_sample_size([1, 0, 0]) == 1
+    assert effective_sample_size([0, 0]) == 0
 
 
 def test_findings_name_a_winner_only_when_every_interval_excludes_zero():

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params
+from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params, top_eigenvalues
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.flatness import pacbayes_sigma
@@ -92,9 +92,9 @@ def test_top_eigenvalues_equal_eigvalsh(tiny, exact_hessian):
     params, x, y, loss, theta = tiny
     exact = np.sort(np.linalg.eigvalsh(exact_hessian))[::-1][:5]
     hvp = lambda v: loss.hvp(theta, v)
-    tight, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=200, tol=1e-12)
+    tight, steps = top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=200, tol=1e-12)
     np.testing.assert_allclose(tight, exact, rtol=1e-5)
-    default, steps = C.hessian_top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=100, tol=1e-3)
+    default, steps = top_eigenvalues(hvp, loss.dim, 5, np.random.default_rng(1), max_iter=100, tol=1e-3)
     np.testing.assert_allclose(default, exact, rtol=1e-2)
     assert np.all(np.diff(default) <= 0)
 
@@ -522,7 +522,21 @@ def test_the_polish_runs_scipys_l_bfgs_b_exactly(seed):
         bounds=Bounds(-1.0, 1.0),
         options={"maxiter": maxiter, "gtol": tol, "ftol": tol},
     )
+    assert C.private_setulb() is not None  # the driver is what runs here
     assert C.lbfgsb_on_cube(lambda u: objective(u, 1), x0, maxiter, ftol=tol, gtol=tol) == ref.fun
     assert len(points[0]) == len(points[1]) and all(np.array_equal(p, q) for p, q in zip(*points))
     if not seed % 2:
         assert ref.nit < maxiter  # this one converged before the limit
+    # both paths, the private driver and the public fallback, give the same maximiser
+    f_driver, x_driver = C.lbfgsb_driver(lambda u: objective(u, 0), x0, maxiter, ftol=tol, gtol=tol)
+    f_public, x_public = C.lbfgsb_minimize(lambda u: objective(u, 0), x0, maxiter, ftol=tol, gtol=tol)
+    assert f_driver == f_public == ref.fun and np.array_equal(x_driver, x_public)
+
+
+def test_the_polish_falls_back_to_scipys_public_l_bfgs_b_when_the_private_step_changes(monkeypatch):
+    calls = []
+    monkeypatch.setattr(C, "SETULB_SIGNATURE", "setulb(m,x,l,u,nbd,f,g,factr,pgtol,wa,iwa,task,csave)")
+    monkeypatch.setattr(C, "lbfgsb_minimize", lambda *a: calls.append(a) or (1.5, None))
+    assert C.private_setulb() is None
+    assert C.lbfgsb_on_cube(lambda u: (float(u @ u), 2 * u), np.ones(3), 5, ftol=1e-9, gtol=1e-9) == 1.5
+    assert len(calls) == 1

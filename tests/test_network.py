@@ -4,7 +4,7 @@ the exact input compaction, and the file contract across depths."""
 import numpy as np
 import pytest
 
-from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params
+from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params, top_eigenvalues
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.arrays import load_checkpoint, load_params, save_npz
@@ -75,7 +75,7 @@ def test_curvature_of_any_depth_against_a_dense_hessian(depth):
     assert loss.value(theta) == pytest.approx(cross_entropy(logits(params, x), y).mean(), rel=1e-12)
     v = np.random.default_rng(depth).normal(size=loss.dim)
     np.testing.assert_allclose(loss.hvp(theta, v), H @ v, rtol=1e-5, atol=1e-6 * np.abs(H @ v).max())
-    top, _ = C.hessian_top_eigenvalues(
+    top, _ = top_eigenvalues(
         lambda u: loss.hvp(theta, u), loss.dim, 2, np.random.default_rng(0), max_iter=loss.dim, tol=1e-12
     )
     np.testing.assert_allclose(top, np.sort(np.linalg.eigvalsh(H))[::-1][:2], rtol=1e-4)

@@ -190,6 +190,7 @@ rule plot_sign_error:
     conda:
         LIGHT_ENV
     params:
+        min_ess=config["ranking"]["sign_error_min_ess"],
         code=code_version("plot_sign_error.py"),
     script:
         "../scripts/plot_sign_error.py"

@@ -134,6 +134,8 @@ rule robust_sign_error:
     params:
         axes=varying_axes(config),
         test_size=config["test_size"],
+        weight_threshold=config["ranking"]["sign_error_weight_threshold"],
+        min_ess=config["ranking"]["sign_error_min_ess"],
         code=code_version("robust_sign_error.py"),
     script:
         "../scripts/robust_sign_error.py"

@@ -22,6 +22,3 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
 
 # Arrays of a training-subset file.
 SUBSET_KEYS = ("x", "y", "y_true", "index")
-
-# Arrays of the dataset split files written by prepare_data.
-SPLIT_KEYS = ("x", "y")

@@ -184,16 +184,6 @@ def converged_top(res: LanczosResult, k: int, tol: float) -> tuple[np.ndarray, n
     return top, ok
 
 
-def hessian_top_eigenvalues(
-    hvp, dim: int, k: int, rng: np.random.Generator, max_iter: int, tol: float
-) -> tuple[np.ndarray, int]:
-    """Top-k (largest algebraic) Hessian eigenvalues, descending, NaN where not converged
-    to ``tol`` within ``max_iter`` steps; and the number of HVPs used."""
-    res = hessian_lanczos(hvp, dim, k, rng, max_iter, tol)
-    top, ok = converged_top(res, k, tol)
-    return np.where(ok, top, np.nan), len(res.alpha)
-
-
 def hessian_trace_exact(params: dict, x: np.ndarray, batch: int = 1024) -> float:
     """tr H of the mean cross-entropy over ``x``, exactly, without any Hessian-vector product.
 
@@ -330,18 +320,47 @@ def box_sharpness(
     return best / (1.0 + base)
 
 
+SETULB_SIGNATURE = "setulb(m,x,l,u,nbd,f,g,factr,pgtol,wa,iwa,task,lsave,isave,dsave,maxls,ln_task)"
+
+
+def private_setulb():
+    """scipy's compiled L-BFGS-B step ``scipy.optimize._lbfgsb.setulb`` when it has the signature
+    ``lbfgsb_driver`` was written for, else None (it is private: scipy may change it any release)."""
+    try:
+        from scipy.optimize import _lbfgsb
+    except ImportError:
+        return None
+    setulb = getattr(_lbfgsb, "setulb", None)
+    doc = (getattr(setulb, "__doc__", None) or "").strip()
+    return setulb if doc.splitlines()[:1] == [SETULB_SIGNATURE] else None
+
+
 def lbfgsb_on_cube(
     objective, x0: np.ndarray, maxiter: int, ftol: float, gtol: float, maxcor: int = 10, maxls: int = 20
 ):
-    """The final value of L-BFGS-B minimising ``objective`` (u ↦ (f, ∇f)) over [−1, 1]^p from x0.
+    """The final value of L-BFGS-B minimising ``objective`` (u ↦ (f, ∇f)) over [−1, 1]^p from x0:
+    ``lbfgsb_driver`` where scipy's private step has the expected signature, else the public
+    ``scipy.optimize.minimize``, which runs the same iterations."""
+    run = lbfgsb_driver if private_setulb() is not None else lbfgsb_minimize
+    return run(objective, x0, maxiter, ftol, gtol, maxcor, maxls)[0]
 
-    scipy's own driver of its compiled ``setulb``, as ``scipy.optimize.minimize(method="L-BFGS-B",
-    bounds=Bounds(-1, 1))`` runs it (same iterates, same evaluations, same final value), without
+
+def lbfgsb_minimize(objective, x0, maxiter: int, ftol: float, gtol: float, maxcor: int = 10, maxls: int = 20):
+    """(final value, final point) of ``scipy.optimize.minimize(method="L-BFGS-B")`` on [−1, 1]^p."""
+    from scipy.optimize import Bounds, minimize
+
+    x0 = np.clip(np.array(x0, np.float64), -1.0, 1.0)
+    options = dict(maxiter=maxiter, ftol=ftol, gtol=gtol, maxcor=maxcor, maxls=maxls, maxfun=np.iinfo(np.int32).max)
+    res = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=Bounds(-1.0, 1.0), options=options)
+    return res.fun, res.x
+
+
+def lbfgsb_driver(objective, x0, maxiter: int, ftol: float, gtol: float, maxcor: int = 10, maxls: int = 20):
+    """(final value, final point) of scipy's own driver loop around its compiled ``setulb``, as
+    ``lbfgsb_minimize`` runs it (same iterates, same evaluations, same final value), without
     that function's Python loops over every coordinate's bounds, which cost more than a short
-    polish itself at p ≈ 55,000 parameters. ``ftol`` and ``gtol`` are scipy's options.
-    """
-    from scipy.optimize import _lbfgsb
-
+    polish itself at p ≈ 55,000 parameters. ``ftol`` and ``gtol`` are scipy's options."""
+    setulb = private_setulb()
     n = int(np.size(x0))
     x = np.clip(np.array(x0, np.float64), -1.0, 1.0)
     lower, upper, both_bounded = np.full(n, -1.0), np.full(n, 1.0), np.full(n, 2, np.int32)
@@ -353,7 +372,7 @@ def lbfgsb_on_cube(
     factr = ftol / np.finfo(float).eps
     iterations = 0
     while True:
-        _lbfgsb.setulb(
+        setulb(
             maxcor, x, lower, upper, both_bounded, f, g, factr, gtol, wa, iwa, task, lsave, isave, dsave, maxls, ln_task
         )
         if task[0] == 3:  # f and ∇f wanted at x
@@ -364,7 +383,7 @@ def lbfgsb_on_cube(
             if iterations >= maxiter:
                 task[:] = (5, 504)  # stop: the iteration limit
         else:
-            return f
+            return f, x
 
 
 def sharpness(

@@ -452,20 +452,25 @@ def plot_original_comparison(table: pd.DataFrame, published: pd.DataFrame, path,
     )
 
 
-def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> None:
+def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8, min_ess=None) -> None:
     """Per checkpoint, the cumulative distribution over environments of each measure's sign
-    error (raw forms): the ``shown`` measures with the lowest mean and every baseline. A
-    measure has one colour in every panel."""
-    raw = environments[(environments["form"] == "raw") & environments["sign_error"].notna()]
+    error (raw forms, Dziugaite et al.'s weighting): the ``shown`` measures with the lowest mean
+    and every baseline. A measure has one colour in every panel; measures whose distributions
+    are identical share one line, labelled with all their names."""
+    weighting = environments["weighting"] == "dziugaite2020"
+    raw = environments[weighting & (environments["form"] == "raw") & environments["sign_error"].notna()]
     checkpoints = list(dict.fromkeys(environments["checkpoint"]))
     if raw.empty:
+        need = (
+            f"effective sample size of at least {min_ess:g}" if min_ess is not None else "enough effective sample size"
+        )
         fig, ax = plt.subplots(figsize=(7, 2.5))
         ax.axis("off")
         ax.text(
             0.5,
             0.5,
-            "No environment was resolved: the study varies no axis, or every error difference\n"
-            "between its settings is within test-set noise.",
+            f"No environment was resolved: the study varies no axis, or no environment has an\n{need} "
+            "(s seeds give at most s² pairs, fewer where error\ndifferences are within test-set noise).",
             ha="center",
             va="center",
         )
@@ -483,16 +488,21 @@ def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> Non
     for ax, ckpt in zip(axs, checkpoints):
         sub = raw[raw["checkpoint"] == ckpt]
         picked, means = picks[ckpt]
+        curves = {}  # identical distributions drawn once
         for m in picked:
             e = np.sort(sub.loc[sub["measure"] == m, "sign_error"].to_numpy())
+            curves.setdefault((entry(m).kind == "baseline", tuple(np.round(e, 12))), []).append(m)
+        for (baseline, e), members in curves.items():
+            e = np.array(e)
+            label = ", ".join(members[:3]) + (f" and {len(members) - 3} more" if len(members) > 3 else "")
             ax.step(
                 np.concatenate([[0.0], e, [1.0]]),
                 np.concatenate([[0.0], np.arange(1, len(e) + 1) / len(e), [1.0]]),
                 where="post",
-                ls="--" if entry(m).kind == "baseline" else "-",
-                color=palette[m],
+                ls="--" if baseline else "-",
+                color=palette[members[0]],
                 lw=1.5,
-                label=f"{m}: mean {means[m]:.2f}, worst {e.max():.2f}",
+                label=f"{label}: mean {means[members[0]]:.2f}, worst {e.max():.2f}",
             )
         ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(0, 1.02)
@@ -501,15 +511,17 @@ def plot_sign_error_cdf(environments: pd.DataFrame, path, shown: int = 8) -> Non
         ax.set_title(f"at {ckpt}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=1)
-    n_env = environments.groupby("checkpoint", sort=False)["environment"].nunique()
+    n_env = raw.groupby("checkpoint", sort=False)["environment"].nunique()
     notes = [
         "Environment: two settings of the study's axes that differ in one axis; seeds are repeats inside it. "
-        "Sign error ½(1 − sign Δμ · sign Δerror), Hoeffding-weighted (Dziugaite et al. 2020).",
-        "Environments per checkpoint: "
+        "Sign error ½(1 − sign Δμ · sign Δgap), weighted as Dziugaite et al. 2020 do (squared Hoeffding "
+        "weight less a threshold).",
+        "Resolved environments per checkpoint: "
         + ", ".join(f"{c} {n}" for c, n in n_env.items())
-        + "; unresolved ones (error differences within test-set noise) are left out, and so are measures "
+        + "; the others (too small an effective sample size) are left out, and so are measures "
         "constant over the runs.",
-        f"Lines: per checkpoint the {shown} measures with the lowest mean sign error (raw forms); dashed: baselines.",
+        f"Lines: per checkpoint the {shown} measures with the lowest mean sign error (raw forms); dashed: "
+        "baselines; measures with identical distributions share a line.",
     ]
     finish(
         fig,

@@ -15,7 +15,8 @@ sample-size adjusted) is compared with the test error of the runs, oriented so t
   one axis, the information that sign(Δμ) carries about sign(Δ error) given the pair's
   values of a set S of axes, normalised by H(sign Δ error | U_S), minimised over every
   S of at most two axes (and fewer than all of them, which would leave nothing to vary);
-  beside it the PGDL competition's form of it (``pgdl_cmi``), named ``CMI_pgdl``.
+  beside it the PGDL competition's form of it (``pgdl_cmi``, on the generalization gap, as
+  their scoring program computes it), named ``CMI_pgdl``.
 
 Unreached checkpoints, diverged runs and empty values are left out and counted.
 """
@@ -57,6 +58,11 @@ def oriented(table: pd.DataFrame, column: str) -> pd.Series:
 
 def test_error(table: pd.DataFrame) -> pd.Series:
     return 1.0 - table["test_acc"]
+
+
+def generalization_gap(table: pd.DataFrame) -> pd.Series:
+    """Training accuracy − test accuracy: the outcome of Dziugaite et al. 2020 and of PGDL."""
+    return table["train_acc"] - table["test_acc"]
 
 
 def trusted(table: pd.DataFrame) -> pd.Series:
@@ -192,42 +198,64 @@ def conditional_mutual_information(sub: pd.DataFrame, values: pd.Series, err: pd
     return float(minimum_over_sets([normalised_cmi_from_counts(b.sum(axis=(0, 1))) for b in blocks])[0]), pairs
 
 
-def pgdl_cmi(sub: pd.DataFrame, values: pd.Series, err: pd.Series, axes: list[str]) -> float:
-    """The CMI in the form of the PGDL competition (Jiang et al. 2020, arXiv 2012.07976), as the
-    issue that asked for it specifies it: binary signs (Δ > 0 against Δ ≤ 0); all ordered pairs
-    of runs inside each cell of equal values of a conditioning set S (seed repeats included);
-    S of exactly min(2, axes − 1) axes; per cell the mutual information and the entropy of the
-    error's sign, each averaged over cells without weighting by their size; the score is
-    mean I / mean H, minimised over S."""
-    v, e = np.asarray(values, float), np.asarray(err, float)
-    keep = np.isfinite(v) & np.isfinite(e)
-    sub, v, e = sub[keep], v[keep], e[keep]
-    size = min(2, len(axes) - 1)
-    if size < 0 or len(sub) < 2:
+def pgdl_cmi(sub: pd.DataFrame, values: pd.Series, gap: pd.Series, axes: list[str]) -> float:
+    """The CMI as the PGDL competition scored it (Jiang et al. 2020, arXiv 2012.07976; the
+    organisers' ``scoring_program/mutual_information.py``, Apache-2.0, copied in cadurosar/pgdl):
+
+    - the outcome is the generalization gap ``gap`` (train − test accuracy), and both signs are
+      binary: "+" when the first run's value is strictly larger, "−" otherwise (ties included);
+    - every ordered pair of runs counts, a run with itself and seed repeats included;
+    - for an ordered pair of axes (h1, h2), a pair of runs falls in the cell keyed by
+      (h1 of run 1, h1 of run 2, h2 of run 1, h2 of run 2);
+    - per cell the mutual information I(sign Δμ; sign Δgap) and the entropy H(sign Δgap) are
+      taken, each averaged over the cells (unweighted), and the score is mean I / mean H;
+    - the result is the minimum over ordered pairs of distinct axes.
+
+    Differences, both where the reference gives no number: a cell with no pair (an incomplete
+    grid, where a run did not reach the checkpoint) is left out, where the reference's average
+    becomes NaN; a study of fewer than two axes gives NaN, where the reference gives +inf. Its
+    cell keys are the values' strings concatenated, which can collide ("1"+"28" = "12"+"8");
+    here they are tuples.
+    """
+    v, g = np.asarray(values, float), np.asarray(gap, float)
+    keep = np.isfinite(v) & np.isfinite(g)
+    sub, v, g = sub[keep], v[keep], g[keep]
+    if len(axes) < 2 or len(sub) == 0:
         return np.nan
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(len(sub)), np.arange(len(sub)), indexing="ij"))
+    gap_minus, measure_minus = (g[i] <= g[j]).astype(int), (v[i] <= v[j]).astype(int)
+    codes = {axis: pd.factorize(sub[axis])[0] for axis in axes}
     scores = []
-    for s in itertools.combinations(axes, size):
-        mis, hs = [], []
-        for _, cell in sub.groupby(list(s), dropna=False) if s else [(None, sub)]:
-            pos = sub.index.get_indexer(cell.index)
-            i, j = np.where(~np.eye(len(pos), dtype=bool))
-            if not len(i):
-                continue
-            counts = np.zeros((1, 3, 3))
-            np.add.at(counts, (0, (v[pos][i] > v[pos][j]).astype(int), (e[pos][i] > e[pos][j]).astype(int)), 1.0)
-            p = counts[0] / counts.sum()
-            pm, pg = p.sum(axis=1), p.sum(axis=0)
-            nz = p > 0
-            mis.append(float(np.sum(p[nz] * np.log(p[nz] / np.outer(pm, pg)[nz]))))
-            hs.append(float(-np.sum(pg[pg > 0] * np.log(pg[pg > 0]))))
-        if hs and np.mean(hs) > 1e-15:
-            scores.append(np.mean(mis) / np.mean(hs))
+    for h1, h2 in itertools.permutations(axes, 2):
+        k1, k2 = codes[h1].max() + 1, codes[h2].max() + 1
+        cell = ((codes[h1][i] * k1 + codes[h1][j]) * k2 + codes[h2][i]) * k2 + codes[h2][j]
+        table = np.zeros((k1 * k1 * k2 * k2, 2, 2))
+        np.add.at(table, (cell, gap_minus, measure_minus), 1.0)
+        table = table[table.sum(axis=(1, 2)) > 0]
+        mean_h = float(np.mean([binary_entropy_bits(t.sum(axis=1)) for t in table]))
+        if mean_h > 1e-15:
+            scores.append(float(np.mean([mutual_information_bits(t) for t in table])) / mean_h)
     return float(min(scores)) if scores else np.nan
+
+
+def mutual_information_bits(table: np.ndarray) -> float:
+    """I(row; column) of a contingency table of counts, in bits."""
+    p = table / table.sum()
+    outer = np.outer(p.sum(axis=1), p.sum(axis=0))
+    nz = p > 0
+    return float(np.sum(p[nz] * np.log2(p[nz] / outer[nz])))
+
+
+def binary_entropy_bits(counts: np.ndarray) -> float:
+    """H of a distribution given by counts, in bits."""
+    p = counts / counts.sum()
+    p = p[p > 0]
+    return float(-np.sum(p * np.log2(p)))
 
 
 def granulated_kendall(table: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     """Per (ranked column, checkpoint): ψ of every axis, their mean Ψ, and the CMI criterion."""
-    ok, err = trusted(table), test_error(table)
+    ok, err, gap = trusted(table), test_error(table), generalization_gap(table)
     rows = []
     for column, measure, form in ranked_columns(table):
         values = oriented(table, column)
@@ -258,7 +286,7 @@ def granulated_kendall(table: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
                     form=form,
                     checkpoint=ckpt,
                     axis="CMI_pgdl",
-                    value=pgdl_cmi(sub, values[mask], err[mask], axes),
+                    value=pgdl_cmi(sub, values[mask], gap[mask], axes),
                     n_slices=pairs,
                 )
             )

@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 
 FAMILIES = ("norm", "margin-normalised", "curvature", "flatness", "sensitivity", "optimisation", "baseline")
-KINDS = ("complexity", "baseline", "diagnostic")
 ADJUSTED_SUFFIX = "_adj"
 
 

