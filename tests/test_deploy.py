@@ -233,9 +233,13 @@ def test_one_profile_per_purpose_and_nothing_loaded_behind_the_users_back():
     assert "# slurm-qos:" in text  # the plugin's own QoS option, not slurm_extra
 
 
-def test_github_workflow_has_the_template_s_three_jobs_and_its_test_config_plans_the_tiny_study(tmp_path):
+def test_github_workflow_has_the_template_s_jobs_the_fast_tests_and_its_test_config_plans_the_tiny_study(tmp_path):
     ci = yaml.safe_load((ROOT / ".github/workflows/main.yml").read_text())
-    assert set(ci["jobs"]) == {"formatting", "linting", "run-workflow"}
+    assert set(ci["jobs"]) == {"formatting", "linting", "test-fast", "run-workflow"}
+    assert "make test-fast" in " ".join(s.get("run", "") for s in ci["jobs"]["test-fast"]["steps"])
+    triggers = ci[True]  # YAML 1.1 reads the key "on" as True
+    assert triggers["pull_request"] is None or "branches" not in triggers["pull_request"]  # no glob that misses "a/b"
+    assert ci["concurrency"]["cancel-in-progress"] is True
     steps = " ".join(s.get("run", "") for s in ci["jobs"]["run-workflow"]["steps"])
     assert ".test/config/config.yaml" in steps and "--report" in steps
     assert "snakemake --lint" in " ".join(s.get("run", "") for s in ci["jobs"]["linting"]["steps"])

@@ -491,6 +491,7 @@ def hand_table():
                         label_mode=m,
                         checkpoint=ckpt,
                         test_acc=1 - e,
+                        train_acc=1.0,
                         l2_seed=float(v),
                         reached=True,
                         diverged=False,

@@ -80,6 +80,7 @@ def test_psi_is_per_seed_so_pairs_that_differ_only_by_seed_never_count():
                 label_mode=mode,
                 size=n,
                 test_acc=1 - err,
+                train_acc=1.0,
                 l2_seed=value,
                 reached=True,
                 diverged=False,
@@ -171,7 +172,9 @@ def transcribed_pgdl_cmi(prediction: dict, model_specs: dict) -> float:
                 for m2 in model_specs.values():
                     k0 = 0 if m1["metrics"]["gen_gap"] > m2["metrics"]["gen_gap"] else 1
                     k1 = 0 if prediction[m1["id"]] > prediction[m2["id"]] else 1
-                    key = "".join(str(m1["hparams"][c]["current_value"]) + str(m2["hparams"][c]["current_value"]) for c in cond)
+                    key = "".join(
+                        str(m1["hparams"][c]["current_value"]) + str(m2["hparams"][c]["current_value"]) for c in cond
+                    )
                     table[k0, k1, index[key]] += 1
             mis, hs = zip(*(mi_from_table(table[:, :, c]) for c in range(table.shape[-1])))
             best = min(best, np.mean(mis) / np.mean(hs))
@@ -406,3 +409,37 @@ def test_findings_say_why_a_checkpoint_has_no_ranked_run():
     assert "0 of 8 runs reached loss0 without diverging (4 diverged; 4 stopped at train.max_epochs = 7" in text
     assert "Fewer than two runs to compare, so no measure can be ranked" in text
     assert "no measure has a value" not in text and "Which measure ranks" not in text
+
+
+def test_seeds_for_a_half_width_invert_the_t_interval():
+    from scipy.stats import t as student
+
+    from genstudy.intervals import seeds_for_half_width
+
+    sigma, q = 0.3, 0.975
+    for n in (3, 10):
+        hw = student.ppf(q, n - 1) * sigma / math.sqrt(n)
+        s = seeds_for_half_width(hw, n, 0.95, 0.10)
+        assert student.ppf(q, s - 1) * sigma / math.sqrt(s) <= 0.10 < student.ppf(q, s - 2) * sigma / math.sqrt(s - 1)
+    assert seeds_for_half_width(0.05, 3, 0.95, 0.10) == 2 or seeds_for_half_width(0.05, 3, 0.95, 0.10) <= 3
+    assert np.isnan(seeds_for_half_width(np.nan, 3, 0.95, 0.1)) and np.isnan(seeds_for_half_width(0.2, 1, 0.95, 0.1))
+    assert seeds_for_half_width(100.0, 3, 0.95, 0.1, most=50) == 51
+
+
+def test_findings_say_how_many_seeds_resolve_from_the_study_s_own_spread():
+    from genstudy.findings import findings_markdown
+
+    rng = np.random.default_rng(12)
+    t = study(rng, seeds=(0, 1, 2), noise=0.05)
+    t["margin"] = 1.0
+    intervals, diffs = ranking_intervals(t, ["size", "label_mode"], draws=200, confidence=0.95, seed=1)
+    summary, _ = robust_sign_error(t, ["size", "label_mode"], test_size=1000)
+    text = findings_markdown(intervals, diffs, summary, t, "sim", {}, "abc")
+    section = text.split("## How many seeds: half-widths ≤ 0.10")[1]
+    rows = [r for r in section.splitlines() if r.startswith("| tau | loss0 |")]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    tau = intervals[(intervals.criterion == "tau") & ~intervals.measure.str.startswith("baseline_")]
+    tau = tau[tau.scope == "checkpoint=loss0"]
+    hw = np.maximum(tau.value - tau.ci_low, tau.ci_high - tau.value)
+    assert int(cells[2]) == hw.notna().sum() and int(cells[3]) == (hw <= 0.10).sum()

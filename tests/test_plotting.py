@@ -82,3 +82,42 @@ def test_tick_labels_are_short_and_never_shared_by_two_ticks():
     assert [plotting.plain_number(v) for v in (3e6, 2.5e5, 1e-5, 100, 0.5)] == ["3e6", "2.5e5", "1e-5", "100", "0.5"]
     ticks = [1.5e5, 2e5, 2.5e5, 3e5, 3.5e5, 4e5, 4.5e5]
     assert len({plotting.plain_number(t) for t in ticks}) == len(ticks)
+
+
+def test_the_ranking_figure_stars_what_the_intervals_resolve_and_names_the_pgdl_column():
+    from genstudy.plotting import ranking_matrix
+
+    tau = pd.DataFrame(
+        [
+            dict(measure="l2_seed", form="raw", scope="checkpoint=loss0", tau=0.9, p_value=1e-6),
+            dict(measure="dist_init", form="raw", scope="checkpoint=loss0", tau=0.5, p_value=1e-4),
+        ]
+    )
+    psi = pd.DataFrame(
+        [
+            dict(measure=m, form="raw", checkpoint="loss0", axis=a, value=v)
+            for m, v in (("l2_seed", 0.8), ("dist_init", 0.4))
+            for a in ("size", "Psi", "CMI", "CMI_pgdl")
+        ]
+    )
+
+    def interval(measure, criterion, low, high):
+        return dict(
+            measure=measure, form="raw", scope="checkpoint=loss0", criterion=criterion, ci_low=low, ci_high=high
+        )
+
+    intervals = pd.DataFrame(
+        [
+            interval("l2_seed", "tau", 0.7, 1.0),
+            interval("dist_init", "tau", -0.2, 0.9),  # p < 1e-4, yet the interval holds 0: no star
+            interval("l2_seed", "psi_size", 0.1, 0.9),
+            interval("dist_init", "Psi", -0.1, 0.8),
+            interval("l2_seed", "CMI", 0.05, 0.6),
+        ]
+    )
+    rows = [("l2_seed", "raw"), ("dist_init", "raw")]
+    cols, values, stars = ranking_matrix(tau, psi, rows, intervals)
+    labels = [c[1] for c in cols]
+    assert labels == ["loss0", "ψ size @ loss0", "Ψ @ loss0", "CMI @ loss0", "CMI (PGDL) @ loss0"]
+    assert stars.tolist() == [["*", "*", "", "*", ""], ["", "", "", "", ""]]
+    assert values[0, 4] == 0.8 and values[1, 0] == 0.5

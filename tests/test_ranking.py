@@ -59,7 +59,7 @@ def table(rows):
 def test_tau_scopes_orientation_and_counts():
     t = table(
         [
-            dict(size=n, seed=s, label_mode=m, test_acc=acc, l2_seed=c, reached=r)
+            dict(size=n, seed=s, label_mode=m, test_acc=acc, train_acc=1.0, l2_seed=c, reached=r)
             for (n, s, m, acc, c, r) in [
                 (100, 0, "correct", 0.7, 1.0, True),
                 (200, 0, "correct", 0.8, 0.5, True),
@@ -87,7 +87,7 @@ def test_granulated_psi_averages_tau_over_one_axis_slices():
     rows = []
     for m, errs, vals in (("correct", [0.3, 0.2, 0.1], [3, 2, 1]), ("random", [0.9, 0.85, 0.8], [4, 5, 6])):
         for n, e, v in zip((100, 200, 400), errs, vals):
-            rows.append(dict(size=n, label_mode=m, test_acc=1 - e, l2_seed=float(v)))
+            rows.append(dict(size=n, label_mode=m, test_acc=1 - e, train_acc=1.0, l2_seed=float(v)))
     t = table(rows)
     err, values = 1 - t.test_acc, t.l2_seed
     psi_size, n_size = granulated_psi(t, values, err, "size", ["size", "label_mode"])
@@ -104,7 +104,7 @@ def test_granulated_psi_averages_tau_over_one_axis_slices():
 
 def test_cmi_is_one_for_a_perfect_measure_and_zero_for_one_explained_by_an_axis():
     rows = [
-        dict(size=n, label_mode=m, test_acc=1 - e)
+        dict(size=n, label_mode=m, test_acc=1 - e, train_acc=1.0)
         for m, errs in (("correct", [0.3, 0.2, 0.1]), ("random", [0.9, 0.85, 0.8]))
         for n, e in zip((100, 200, 400), errs)
     ]

@@ -106,6 +106,7 @@ rule plot_ranking:
     input:
         tau=f"{R}/tables/rank_correlation.csv",
         psi=f"{R}/tables/granulated_kendall.csv",
+        intervals=f"{R}/tables/ranking_intervals.csv",
     output:
         report(
             f"{R}/figures/ranking.png",

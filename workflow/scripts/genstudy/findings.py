@@ -13,6 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from .intervals import seeds_for_half_width
+
 HEADLINE = ("Psi", "tau")  # criteria the findings read: Ψ (per-axis average) and τ over a checkpoint
 
 
@@ -228,6 +230,7 @@ def findings_markdown(
         ]
         out += sign_error_lines(sign_error, ckpt, ranking.get("sign_error_min_ess"))
         out += ["", margin_line(measures, ckpt), ""]
+    out += power_lines(intervals, differences, checkpoints, conf)
     spread = {c: margin_spread(measures, c) for c in checkpoints}
     finite = {c: v for c, v in spread.items() if np.isfinite(v)}
     if len(finite) > 1:
@@ -239,6 +242,55 @@ def findings_markdown(
             "",
         ]
     return "\n".join(out)
+
+
+def half_widths(rows: pd.DataFrame, estimate: str) -> pd.Series:
+    """The unclipped half-width of each interval (a bound clips one side at most)."""
+    return np.maximum(rows[estimate] - rows.ci_low, rows.ci_high - rows[estimate])
+
+
+def power_row(label: str, checkpoint: str, rows: pd.DataFrame, estimate: str, n_seeds: int, conf: float, target):
+    hw = half_widths(rows, estimate).dropna()
+    if hw.empty:
+        return None
+    needed = np.array([seeds_for_half_width(h, n_seeds, conf, target) for h in hw])
+    top = rows.loc[hw.index].nlargest(5, estimate) if estimate == "value" else None
+    top_hw = f"{half_widths(top, estimate).max():.2f}" if top is not None else "—"
+    return (
+        f"| {label} | {checkpoint} | {len(hw)} | {int((hw <= target).sum())} | {np.median(needed):.0f} | "
+        f"{np.percentile(needed, 90):.0f} | {top_hw} |"
+    )
+
+
+def power_lines(intervals: pd.DataFrame, differences: pd.DataFrame, checkpoints, conf: float, target=0.10):
+    """How many seeds would give every interval a half-width ≤ ``target``, from this study's spread."""
+    if not len(intervals) or intervals.n_seeds.max() < 2:
+        return []
+    n_seeds = int(intervals.n_seeds.max())
+    measures = intervals[~intervals.measure.str.startswith("baseline_")]
+    vs_baselines = differences[
+        differences.baseline.str.startswith("baseline_") & ~differences.measure.str.startswith("baseline_")
+    ]
+    lines = [
+        f"## How many seeds: half-widths ≤ {target:.2f}",
+        "",
+        f"From this study's spread over its {n_seeds} seeds (per-seed s.d. = bootstrap s.e. × √seeds, "
+        f"held fixed), the seeds at which an interval's half-width, t(S − 1) × s.d. / √S at {conf:.0%}, "
+        f"falls to {target:.2f}: over every measure (raw and adjusted forms), and for the 5 measures with "
+        "the highest estimate their largest half-width now.",
+        "",
+        f"| criterion | checkpoint | intervals | half-width ≤ {target:.2f} now | seeds needed: median | "
+        "seeds needed: 90th percentile | top 5: largest half-width now |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for ckpt in checkpoints:
+        scope = f"checkpoint={ckpt}"
+        for criterion in ("tau", "Psi"):
+            rows = measures[(measures.scope == scope) & (measures.criterion == criterion)]
+            lines.append(power_row(criterion, ckpt, rows, "value", n_seeds, conf, target))
+            rows = vs_baselines[(vs_baselines.scope == scope) & (vs_baselines.criterion == criterion)]
+            lines.append(power_row(f"{criterion}: measure − baseline", ckpt, rows, "difference", n_seeds, conf, target))
+    return [line for line in lines if line is not None] + [""]
 
 
 def margin_spread(measures: pd.DataFrame, checkpoint: str) -> float:

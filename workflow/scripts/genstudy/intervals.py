@@ -163,6 +163,23 @@ def bootstrap_interval(draws: np.ndarray, confidence: float, n_seeds: int, bound
     return float(max(draws[0] - half, bounds[0])), float(min(draws[0] + half, bounds[1]))
 
 
+def seeds_for_half_width(half_width: float, n_seeds: int, confidence: float, target: float, most: int = 1000):
+    """The fewest seeds S whose interval (``bootstrap_interval``) would have half-width ≤ ``target``,
+    from an interval of ``half_width`` over ``n_seeds`` seeds: the per-seed spread σ = s.e. · √n_seeds
+    held fixed, the half-width at S is t_{S−1} · σ / √S. NaN where there is no interval; ``most`` + 1
+    when even ``most`` seeds would not do."""
+    from scipy.stats import t as student
+
+    if n_seeds < 2 or not np.isfinite(half_width):
+        return np.nan
+    q = 0.5 + confidence / 2.0
+    sigma = half_width / float(student.ppf(q, n_seeds - 1)) * math.sqrt(n_seeds)
+    for s in range(2, most + 1):
+        if float(student.ppf(q, s - 1)) * sigma / math.sqrt(s) <= target:
+            return s
+    return most + 1
+
+
 CRITERION_BOUNDS = {"CMI": (0.0, 1.0)}  # τ, ψ and Ψ lie in [−1, 1]
 
 
@@ -177,8 +194,8 @@ def verdict(low: float, high: float) -> str:
 
 
 def ranking_intervals(table: pd.DataFrame, axes: list[str], draws: int, confidence: float, seed: int):
-    """(intervals, paired differences): every ranked column's criteria with percentile
-    intervals over ``draws`` seed-bootstrap draws, and each measure's difference to each
+    """(intervals, paired differences): every ranked column's criteria with t-scaled
+    intervals (``bootstrap_interval``) from ``draws`` seed-bootstrap draws, and each measure's difference to each
     baseline of the same form, criterion by criterion, draw by draw."""
     seeds = sorted(table["seed"].unique().tolist())
     rng = np.random.default_rng(seed)

@@ -326,10 +326,11 @@ def plot_spectral_density(densities: dict, title: str, path) -> None:
     finish(fig, path, title, [note])
 
 
-def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, path) -> None:
-    """Heatmap: ranked measures (by family, raw and adjusted, baselines last) × criteria."""
+def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, intervals: pd.DataFrame, path) -> None:
+    """Heatmap: ranked measures (by family, raw and adjusted, baselines last) × criteria; a star
+    marks a value whose seed-bootstrap interval (``ranking_intervals.csv``) excludes 0."""
     rows = ranking_rows(tau)
-    cols, values, stars = ranking_matrix(tau, psi, rows)
+    cols, values, stars = ranking_matrix(tau, psi, rows, intervals)
     fig_h = 1.6 + 0.26 * len(rows)
     fig, ax = plt.subplots(figsize=(2.2 + 0.62 * len(cols), fig_h))
     im = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
@@ -356,10 +357,15 @@ def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, path) -> None:
         if cols[c][0] != cols[c - 1][0]:
             ax.axvline(c - 0.5, color="k", lw=1.2)
     fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, label="τ, ψ, Ψ (−1 … 1); CMI (0 … 1)")
+    n_seeds = int(intervals.n_seeds.max()) if len(intervals) else 0
     notes = [
-        "τ: Kendall's τ-b with the test error (+1: the measure orders runs as their test error; * p < 0.05).",
+        "τ: Kendall's τ-b with the test error (+1: the measure orders runs as their test error).",
         "ψ: τ within slices where only that axis varies, averaged; Ψ: mean ψ; CMI: Jiang et al.'s "
-        "conditional mutual information (higher = more predictive).",
+        "conditional mutual information; CMI (PGDL): the competition's form (higher = more predictive).",
+        f"*: its {intervals.draws.max() if len(intervals) else 0}-draw seed-bootstrap interval excludes 0 "
+        f"({n_seeds} seed{'s' if n_seeds != 1 else ''}"
+        + ("; one seed gives no interval, so nothing is starred" if n_seeds < 2 else "")
+        + "; CMI (PGDL) has no interval).",
     ]
     finish(
         fig, path, "Which measure tracks generalization (Jiang et al. 2019 criteria; baselines at the bottom)", notes
@@ -372,8 +378,12 @@ def ranking_rows(tau: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda mf: (FAMILIES.index(entry(mf[0]).family), order.get(mf[0], 0), mf[1] != "raw"))
 
 
-def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
-    """Columns (group, label) and values: τ per scope, then ψ per axis, Ψ and CMI per checkpoint."""
+CRITERION_LABELS = {"Psi": "Ψ", "CMI": "CMI", "CMI_pgdl": "CMI (PGDL)"}  # else ψ of an axis
+
+
+def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows, intervals: pd.DataFrame | None = None):
+    """Columns (group, label), values and marks: τ per scope, then ψ per axis, Ψ, CMI and the PGDL
+    CMI per checkpoint; a cell is marked "*" where its interval in ``intervals`` excludes 0."""
     cols = [
         (s.split(",")[-1], s.replace("checkpoint=", "").replace("label_mode=", "").replace(",", " @ "))
         for s in dict.fromkeys(tau["scope"])
@@ -381,24 +391,25 @@ def ranking_matrix(tau: pd.DataFrame, psi: pd.DataFrame, rows):
     keys = [("tau", s) for s in dict.fromkeys(tau["scope"])]
     for ckpt in dict.fromkeys(psi["checkpoint"]):
         for axis in dict.fromkeys(psi["axis"]):
-            cols.append(
-                (
-                    f"criteria@{ckpt}",
-                    f"{'ψ ' + axis if axis not in ('Psi', 'CMI') else axis.replace('Psi', 'Ψ')} @ {ckpt}",
-                )
-            )
+            cols.append((f"criteria@{ckpt}", f"{CRITERION_LABELS.get(axis, 'ψ ' + axis)} @ {ckpt}"))
             keys.append(("psi", (ckpt, axis)))
     t = tau.set_index(["measure", "form", "scope"])
     p = psi.set_index(["measure", "form", "checkpoint", "axis"])
+    resolved = set()
+    if intervals is not None and len(intervals):
+        excludes = (intervals.ci_low > 0) | (intervals.ci_high < 0)
+        resolved = set(zip(*(intervals.loc[excludes, k] for k in ("measure", "form", "scope", "criterion"))))
     values = np.full((len(rows), len(cols)), np.nan)
     stars = np.full(values.shape, "", dtype=object)
     for r, (m, f) in enumerate(rows):
         for c, (kind, key) in enumerate(keys):
             if kind == "tau" and (m, f, key) in t.index:
                 values[r, c] = t.loc[(m, f, key), "tau"]
-                stars[r, c] = "*" if t.loc[(m, f, key), "p_value"] < 0.05 else ""
+                stars[r, c] = "*" if (m, f, key, "tau") in resolved else ""
             elif kind == "psi" and (m, f, *key) in p.index:
                 values[r, c] = p.loc[(m, f, *key), "value"]
+                criterion = key[1] if key[1] in ("Psi", "CMI", "CMI_pgdl") else f"psi_{key[1]}"
+                stars[r, c] = "*" if (m, f, f"checkpoint={key[0]}", criterion) in resolved else ""
     return cols, values, stars
 
 
