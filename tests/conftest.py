@@ -19,7 +19,7 @@ TINY_CONFIG = ROOT / "tests" / "configs" / "tiny.yaml"
 
 
 # Fixtures that run the real workflow (or install something): a test that uses one is slow.
-SLOW_FIXTURES = {"tiny_study", "tiny_copy", "uninterrupted", "oldest_snakemake", "loss0_checkpoints"}
+SLOW_FIXTURES = {"tiny_study", "tiny_copy", "uninterrupted", "oldest_snakemake", "snakedeploy", "loss0_checkpoints"}
 
 
 def pytest_collection_modifyitems(config, items):

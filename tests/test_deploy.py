@@ -1,6 +1,7 @@
 """Deploying and rerunning it as Snakemake users do: code changes, --config, module import from
 git, bare Snakemake 8 without numpy, pinned environments, resources, profiles."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -113,6 +114,58 @@ print("LOCAL RULES:", sorted(workflow._localrules))
     assert not {"study_train", "study_measures"} & local  # those go to the cluster
     assert (user / "results/micro/figures/ranking.png").exists()
     assert (user / "results/micro/tables/measures.csv").exists()
+
+
+SNAKEDEPLOY = "0.17.1"
+
+
+@pytest.fixture(scope="module")
+def snakedeploy(tmp_path_factory):
+    """snakedeploy in a virtual environment of its own (it pins its own pandas), in a temporary
+    directory: the test installs nothing into the project's .venv."""
+    venv = tmp_path_factory.mktemp("snakedeploy") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--quiet", f"snakedeploy=={SNAKEDEPLOY}"], check=True, timeout=900
+    )
+    return venv / "bin" / "snakedeploy"
+
+
+def test_snakedeploy_deploys_a_tagged_release_whose_copy_dry_runs_the_default_study(snakedeploy, tmp_path):
+    """The catalog's route: ``snakedeploy deploy-workflow <repository> <dest> --tag v1``, then
+    Snakemake in the deployment. The repository is a local git repository at a path that names
+    GitHub, so snakedeploy takes its GitHub route (a clone at the tag, a module ``github(...)``);
+    Snakemake's source cache holds the bare clone it would have made from GitHub, so the dry run
+    resolves the module offline, from that tag."""
+    origin = copy_of_repository(tmp_path / "github.com" / "genstudy" / "generalization")
+    git = ["git", "-c", "user.email=t@example.org", "-c", "user.name=test"]
+    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "release"], ["tag", "v1"]):
+        subprocess.run(git + cmd, cwd=origin, check=True)
+    dest = tmp_path / "deployment"
+    deploy = [str(snakedeploy), "deploy-workflow", f"file://{origin}", str(dest), "--tag", "v1"]
+    proc = subprocess.run(deploy, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    deployed = dest / "config" / "config.yaml"
+    assert not deployed.is_symlink() and deployed.read_text() == (ROOT / "config.yaml").read_text()
+    assert (dest / "config" / "presets" / "original.yaml").exists() and (dest / "profiles/local/config.yaml").exists()
+    snakefile = (dest / "workflow" / "Snakefile").read_text()
+    assert 'github("genstudy/generalization", path="workflow/Snakefile", tag="v1")' in snakefile
+    cache = tmp_path / "cache"
+    clone = cache / "snakemake/snakemake/source-cache/snakemake-git-cache/github.com/genstudy/generalization"
+    subprocess.run(["git", "clone", "-q", "--bare", str(origin), str(clone)], check=True)
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    proc = subprocess.run(
+        [SNAKEMAKE, "-n", "--cores", "1", "--workflow-profile", "profiles/local"],
+        cwd=dest,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    jobs = planned_jobs(proc)
+    assert (jobs["train"], jobs["measures"], jobs["findings"]) == (48, 48, 1)  # the default study, per run
+    assert "results/default/" in proc.stdout and not (dest / "results").exists()
 
 
 @pytest.fixture(scope="module")
