@@ -114,7 +114,7 @@ def test_every_config_key_is_described_and_config_readme_is_generated_from_the_s
 
 def test_readme_is_short_quotes_the_findings_file_and_links_what_exists():
     sys.path.insert(0, str(ROOT / "tools"))
-    from readme_findings import END, START, summary
+    from readme_findings import END, START, findings_file, summary
 
     readme = (ROOT / "README.md").read_text()
     assert (
@@ -122,7 +122,8 @@ def test_readme_is_short_quotes_the_findings_file_and_links_what_exists():
         and readme.splitlines()[3] == "make run     # set up (a .venv from requirements.lock) and run the default study"
     )
     block = readme.split(START)[1].split(END)[0].strip()
-    assert block and block == summary((ROOT / "docs/findings.md").read_text()).strip()
+    assert block and block == summary(findings_file().read_text()).strip()
+    assert f"({findings_file().relative_to(ROOT)})" in readme
     for link in re.findall(r"\]\(([^)#]+)\)", readme):
         if not link.startswith("http"):
             assert (ROOT / link).exists(), link
@@ -187,3 +188,41 @@ def test_the_study_table_of_a_run_without_baseline_has_one_column_per_study():
     assert "| train jobs (runs, of them compiled) | 2 (4, 2) |" in lines
     assert "| train job: time, of it start-up | 25.0 s, 5.0 s |" in lines
     assert "| start-up share of measures job time | 15 % |" in lines and "| measures jobs | 2 |" in lines
+
+
+def test_the_readme_summary_quotes_reach_winners_sign_error_ties_and_the_margin_of_each_checkpoint():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from readme_findings import summary
+
+    findings = "\n".join(
+        [
+            "# Findings of the study `q`",
+            "Generated from `results/q/tables/` by the `findings` rule; Commit `abc`.",
+            "## At acc1",
+            "20 of 20 runs reached acc1 without diverging.",
+            "- Psi (raw): unresolved",
+            "- Psi (adjusted): **winner `x`** +0.50 [+0.40, +0.60], ahead of every other column",
+            "- tau (adjusted): unresolved — highest estimate `y`",
+            "- tau (raw): 3 of 40 measures beat every baseline: `x`",
+            "- 38 of 40 measures (95%) share the highest worst case, 1.00; a worst case is one environment",
+            "- `x`: worst 0.20 (effective sample size 30.0), mean 0.10",
+            "- margin γ at acc1: 1 to 2 over 20 runs (max/min 2.00)",
+            "## How many seeds: half-widths ≤ 0.10",
+            "| tau | acc1 | 40 | 10 | 12 | 30 | 0.08 |",
+            "The margin's spread over the runs (max/min) by checkpoint: acc1 2.00.",
+        ]
+    )
+    assert summary(findings).splitlines() == [
+        "Generated from `results/q/tables/` by the `findings` rule; Commit `abc`.",
+        "",
+        "**acc1**",
+        "",
+        "- 20 of 20 runs reached acc1 without diverging.",
+        "- Psi (adjusted): **winner `x`** +0.50 [+0.40, +0.60], ahead of every other column",
+        "- tau (adjusted): unresolved — highest estimate `y`",
+        "- robust sign error: 38 of 40 measures (95%) share the highest worst case, 1.00; a worst case is one "
+        "environment",
+        "- margin γ at acc1: 1 to 2 over 20 runs (max/min 2.00)",
+        "",
+        "The margin's spread over the runs (max/min) by checkpoint: acc1 2.00.",
+    ]

@@ -207,6 +207,32 @@ def test_adam_follows_keras_rule_step_by_step(mnist5k_pool):
     assert r.optimizer["step"] == 4 and r.optimizer["step"].dtype == np.int64
 
 
+def test_adam_follows_keras_optimizers_adam_itself(mnist5k_pool):
+    """The same full-batch steps taken by ``keras.optimizers.Adam`` (its default β1, β2 and ε, the
+    learning rate of the run) on TensorFlow variables, gradients by tf.GradientTape: the weights
+    and Adam's step count agree with the training loop's."""
+    import keras
+    import tensorflow as tf
+
+    x, y, xt, yt = mnist5k_pool
+    x, y = x[::97][:40], y[::97][:40]
+    params0 = glorot_uniform_init([784, 12, 10], 3)
+    s = TrainSettings.with_defaults(learning_rate=0.01, batch_size=40, max_epochs=5, target_loss=1e-9, seed=0)
+    r = train_to_targets(params0, x, y, xt[::50], yt[::50], s, log=lambda m: None)
+    names = ("W1", "b1", "W2", "b2")
+    w = [tf.Variable(np.asarray(params0[k], np.float32)) for k in names]
+    adam = keras.optimizers.Adam(learning_rate=0.01)
+    xb, yb = tf.constant(np.asarray(x, np.float32)), tf.constant(np.asarray(y, np.int32))
+    for _ in range(5):
+        with tf.GradientTape() as tape:
+            z = tf.nn.relu(xb @ w[0] + w[1]) @ w[2] + w[3]
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=yb, logits=z))
+        adam.apply_gradients(zip(tape.gradient(loss, w), w))
+    for k, v in zip(names, w):
+        np.testing.assert_allclose(r.final_params[k], v.numpy(), rtol=1e-4, atol=1e-6)
+    assert int(adam.iterations.numpy()) == r.optimizer["step"] == 5
+
+
 def test_a_carried_optimizer_continues_the_run_it_came_from(mnist5k_pool):
     """Six full-batch epochs equal three, then three more from the saved weights and Adam
     state: what the carry_optimizer protocol relies on."""

@@ -1,32 +1,45 @@
-"""Refresh what the README shows of the default study from a real run of it: docs/findings.md
-(a copy of results/default/findings.md), the figures in docs/, and the README's findings block,
-a summary built from docs/findings.md alone (tests/test_tables_agree.py checks the block)."""
+"""Refresh what the README shows from a real run of a study (by default the question preset,
+the study sized to resolve): docs/<study>/findings.md (a copy of results/<study>/findings.md), its
+figures in docs/<study>/, and the README's findings block, a summary built from that findings file
+alone (tests/test_tables_agree.py checks the block).
 
+    python tools/readme_findings.py [results/<study>]
+"""
+
+import re
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+STUDY = "question"  # the study the README quotes
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 FIGURES = ("training_loss0_label_modes.png", "ranking.png", "robust_sign_error.png")
 SUMMARY_LINES = ("- Psi (adjusted):", "- tau (adjusted):", "- margin γ")
+SIGN_ERROR_LINES = ("share the highest worst case", "no environment has an effective sample size")
+REACHED = re.compile(r"^\d+ of \d+ runs reached ")
+
+
+def findings_file(study: str = STUDY) -> Path:
+    return ROOT / "docs" / study / "findings.md"
 
 
 def summary(findings: str) -> str:
-    """Per checkpoint, the lines of the findings that answer the study's question: Ψ's winner (or
-    why there is none), how many measures beat every baseline on τ, the best worst-case sign
-    error, and the margin's spread. Quoted verbatim, so they can never disagree with the file."""
-    out, checkpoint, first_sign_error = [], None, False
+    """Per checkpoint, the lines of the findings that answer the study's question: how many runs
+    reached it, Ψ's and τ's winners (or why there are none), how the robust sign errors tie, and
+    the margin's spread. Quoted verbatim, so they can never disagree with the file."""
+    out, checkpoint = [], None
     for line in findings.splitlines():
         if line.startswith("## At "):
-            checkpoint, first_sign_error = line[len("## At ") :], True
+            checkpoint = line[len("## At ") :]
             out.append(f"\n**{checkpoint}**\n")
-        elif checkpoint and (line.startswith(SUMMARY_LINES) or line.startswith("  - tau (adjusted)")):
-            out.append(line)
-        elif checkpoint and first_sign_error and line.startswith("- `"):
-            out.append(line.replace("- `", "- lowest worst-case sign error: `", 1))
-            first_sign_error = False
-        elif line.startswith("Generated from") or line.startswith("The margin varies"):
+        elif line.startswith("## "):
+            checkpoint = None
+        elif checkpoint and (REACHED.match(line) or line.startswith(SUMMARY_LINES)):
+            out.append(("- " if REACHED.match(line) else "") + line)
+        elif checkpoint and any(marker in line for marker in SIGN_ERROR_LINES):
+            out.append(line.replace("- ", "- robust sign error: ", 1))
+        elif line.startswith("Generated from") or line.startswith("The margin's spread"):
             out.append(("\n" if line.startswith("The margin") else "") + line)
     return "\n".join(out).strip() + "\n"
 
@@ -38,9 +51,12 @@ def readme_with(readme: str, block: str) -> str:
 
 
 if __name__ == "__main__":
-    results = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "results" / "default")
-    shutil.copyfile(results / "findings.md", ROOT / "docs" / "findings.md")
+    results = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "results" / STUDY)
+    docs = ROOT / "docs" / results.name
+    docs.mkdir(exist_ok=True)
+    shutil.copyfile(results / "findings.md", docs / "findings.md")
     for name in FIGURES:
-        shutil.copyfile(results / "figures" / name, ROOT / "docs" / name)
-    readme = ROOT / "README.md"
-    readme.write_text(readme_with(readme.read_text(), summary((ROOT / "docs" / "findings.md").read_text())))
+        shutil.copyfile(results / "figures" / name, docs / name)
+    if results.name == STUDY:
+        readme = ROOT / "README.md"
+        readme.write_text(readme_with(readme.read_text(), summary((docs / "findings.md").read_text())))
