@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, TINY_CONFIG, run_snakemake, write_config
 from genstudy.config import ConfigError, read_config_file
 from genstudy.data import DatasetError, load_dataset
+from helpers import ROOT, TINY_CONFIG, run_snakemake, write_config
 
 DEFAULT_CONFIG = ROOT / "config.yaml"
 

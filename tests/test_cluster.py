@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from slurm_cluster import slurm_cluster, why_unavailable
 
-from conftest import ROOT, TINY_CONFIG, run_snakemake
+from helpers import ROOT, TINY_CONFIG, run_snakemake
 
 pytestmark = pytest.mark.slow
 

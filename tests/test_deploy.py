@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake, write_config
 from genstudy.resources import job_resources
+from helpers import ROOT, SNAKEMAKE, TINY_CONFIG, planned_jobs, run_snakemake, write_config
 
 DEFAULT_CONFIG = ROOT / "config.yaml"
 OLDEST_SNAKEMAKE = "8.4.12"  # workflow/Snakefile's min_version; the test below dry-runs with it

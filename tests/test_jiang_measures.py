@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from scipy.stats import entropy
 
-from conftest import tiny_data, tiny_params
 from genstudy import flatness as F
 from genstudy import norms as N
 from genstudy import optimisation as O
 from genstudy.measures import JIANG_MARGIN_NORMS, JIANG_NORMS
 from genstudy.model import cross_entropy, flatten, logits, unflatten
+from helpers import tiny_data, tiny_params
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from jobtimes import differing_files, job_seconds, startup_seconds, study_timings
 
 # Two jobs overlapping, a local one, and the target rule, as Snakemake 9 writes them.

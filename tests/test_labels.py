@@ -75,3 +75,10 @@ def test_labels_use_the_dataset_s_number_of_classes():
         y = make_labels(y_true, mode, 0, 3)
         assert set(np.unique(y)) == {0, 1, 2}
     assert chisquare(np.bincount(make_labels(y_true, "random", 0, 3))).pvalue > ALPHA
+
+
+def test_labels_are_drawn_and_returned_as_integers():
+    from genstudy.data import make_labels
+
+    y = make_labels(np.array([1.0, 2.0, 0.0]), "correct", 0, 3)
+    assert y.dtype == np.int64 and y.tolist() == [1, 2, 0]

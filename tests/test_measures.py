@@ -1,15 +1,16 @@
 """Every measure against an independent computation on tiny models."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
-from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params, top_eigenvalues
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.flatness import pacbayes_sigma
 from genstudy.model import cross_entropy, flatten, logits, unflatten
+from helpers import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params, top_eigenvalues
 
 
 def min_abs_preactivation(params, x):
@@ -540,3 +541,39 @@ def test_the_polish_falls_back_to_scipys_public_l_bfgs_b_when_the_private_step_c
     assert C.private_setulb() is None
     assert C.lbfgsb_on_cube(lambda u: (float(u @ u), 2 * u), np.ones(3), 5, ftol=1e-9, gtol=1e-9) == 1.5
     assert len(calls) == 1
+
+
+def test_the_pacbayes_search_ends_at_the_ends_of_its_bracket():
+    """One class: no noise changes an argmax, so the accuracy never drops and the search
+    climbs to the top bracket, or (for a target below zero) falls to the bottom one."""
+    from genstudy.flatness import SIGMA_UPPER, pacbayes_sigma
+
+    rng = np.random.default_rng(0)
+    params = {
+        "W1": rng.standard_normal((3, 4)),
+        "b1": np.zeros(4),
+        "W2": rng.standard_normal((4, 1)),
+        "b2": np.zeros(1),
+    }
+    x, y = rng.standard_normal((8, 3)), np.zeros(8, int)
+    kw = dict(draws=2, halvings=6, epsilon=1e-3, noise="isotropic")
+    top = pacbayes_sigma(params, x, y, np.random.default_rng(1), target_drop=0.0, **kw)
+    assert top == SIGMA_UPPER * (1 - 2.0**-7)  # a drop of exactly 0 is not more than 0
+    assert pacbayes_sigma(params, x, y, np.random.default_rng(1), target_drop=-1.0, **kw) == SIGMA_UPPER * 2.0**-7
+
+
+def test_norms_are_computed_in_float64_from_float32_weights():
+    from genstudy.norms import distance_to_init, frobenius_norms
+
+    rng = np.random.default_rng(0)
+    params = {
+        k: (1 + rng.random(s)).astype(np.float32)
+        for k, s in (("W1", (300, 200)), ("b1", (200,)), ("W2", (200, 10)), ("b2", (10,)))
+    }
+    params0 = {k: (v * np.float32(0.999)).astype(np.float32) for k, v in params.items()}
+    exact = [math.sqrt(math.fsum(float(w) ** 2 for w in params[k].ravel())) for k in ("W1", "W2")]
+    assert frobenius_norms(params) == pytest.approx(exact, rel=1e-13)
+    diff = math.sqrt(
+        math.fsum((float(a) - float(b)) ** 2 for k in params for a, b in zip(params[k].ravel(), params0[k].ravel()))
+    )
+    assert distance_to_init(params, params0) == pytest.approx(diff, rel=1e-13)

@@ -4,7 +4,6 @@ the exact input compaction, and the file contract across depths."""
 import numpy as np
 import pytest
 
-from conftest import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params, top_eigenvalues
 from genstudy import curvature as C
 from genstudy import norms as N
 from genstudy.arrays import load_checkpoint, load_params, save_npz
@@ -19,6 +18,7 @@ from genstudy.model import (
     n_parameters,
     param_names,
 )
+from helpers import brute_force_path_sum, finite_difference_hessian, tiny_data, tiny_params, top_eigenvalues
 
 # (inputs, hidden…, classes): depth 1, 2 and 4
 ARCHITECTURES = {1: (6, 3), 2: (6, 4, 3), 4: (6, 3, 4, 2, 3)}

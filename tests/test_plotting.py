@@ -121,3 +121,16 @@ def test_the_ranking_figure_stars_what_the_intervals_resolve_and_names_the_pgdl_
     assert labels == ["loss0", "ψ size @ loss0", "Ψ @ loss0", "CMI @ loss0", "CMI (PGDL) @ loss0"]
     assert stars.tolist() == [["*", "*", "", "*", ""], ["", "", "", "", ""]]
     assert values[0, 4] == 0.8 and values[1, 0] == 0.5
+
+
+def test_a_log_axis_labels_the_whole_band_not_only_the_mean_line():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [90.0, 120.0])
+    ax.fill_between([1, 2], [90.0, 90.0], [90.0, 200.0])  # the band reaches far above the line
+    plotting.style_axis(ax, "l2_seed", "n")
+    assert ax.get_yscale() == "log"
+    ticks = [t for t in ax.yaxis.get_major_locator().tick_values(90.0, 200.0) if 90.0 <= t <= 200.0]
+    assert max(ticks) >= 200.0 and min(ticks) <= 100.0  # from the mean line alone: 90 and 100 only
+    plt.close(fig)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, planned_jobs, run_snakemake
 from genstudy.study import runs
+from helpers import ROOT, planned_jobs, run_snakemake
 
 PRESETS = ROOT / "config" / "presets"
 TINY_MEASURES = dict(

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, TINY_CONFIG, planned_jobs, run_snakemake, write_config
 from genstudy.registry import entry
 from genstudy.runs import TRAINING_COLUMNS
+from helpers import ROOT, TINY_CONFIG, planned_jobs, run_snakemake, write_config
 
 DEFAULT_CONFIG = ROOT / "config.yaml"
 TINY = "results/tiny"

@@ -1,5 +1,5 @@
 """Write config/README.md from the config schema's descriptions and defaults (the schema is the
-one place they are written; tests/test_tables_agree.py checks the page is up to date)."""
+one place they are written; tests/test_one_source.py checks the page is up to date)."""
 
 import json
 from pathlib import Path

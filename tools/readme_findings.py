@@ -1,7 +1,7 @@
 """Refresh what the README shows from a real run of a study (by default the question preset,
 the study sized to resolve): docs/<study>/findings.md (a copy of results/<study>/findings.md), its
 figures in docs/<study>/, and the README's findings block, a summary built from that findings file
-alone (tests/test_tables_agree.py checks the block).
+alone (tests/test_one_source.py checks the block).
 
     python tools/readme_findings.py [results/<study>]
 """

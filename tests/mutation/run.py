@@ -56,15 +56,20 @@ PHASES = {
             "tables",
         ),
         "tests": (
-            "test_arrays_and_config.py",
+            "test_arrays.py",
+            "test_config.py",
             "test_data.py",
+            "test_datasets.py",
             "test_labels.py",
             "test_measures.py",
             "test_network.py",
+            "test_one_source.py",
             "test_ranking.py",
-            "test_tables_agree.py",
-            "test_tables_and_runs.py",
-            "test_edges.py",
+            "test_registry.py",
+            "test_resources.py",
+            "test_runs.py",
+            "test_study.py",
+            "test_tables.py",
         ),
         "pytest": ["-m", "not tensorflow"],
         "sample": 1.0,
@@ -72,15 +77,20 @@ PHASES = {
     "tensorflow": {
         "modules": ("curvature", "model", "training"),
         "tests": (
-            "test_arrays_and_config.py",
+            "test_arrays.py",
+            "test_config.py",
             "test_data.py",
-            "test_edges.py",
+            "test_datasets.py",
             "test_labels.py",
             "test_measures.py",
             "test_network.py",
+            "test_one_source.py",
             "test_ranking.py",
-            "test_tables_agree.py",
-            "test_tables_and_runs.py",
+            "test_registry.py",
+            "test_resources.py",
+            "test_runs.py",
+            "test_study.py",
+            "test_tables.py",
             "test_training.py",
         ),
         "pytest": [],
@@ -105,9 +115,10 @@ def build_workspace(work: Path, modules, tests, pytest_args) -> None:
         shutil.rmtree(work)
     (work / "tests").mkdir(parents=True)
     shutil.copytree(ROOT / "workflow/scripts/genstudy", work / "genstudy", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("conftest.py", *tests):
+    for name in ("conftest.py", "helpers.py", *tests):
         shutil.copy2(ROOT / "tests" / name, work / "tests" / name)
     shutil.copytree(ROOT / "tests/configs", work / "tests/configs")
+    shutil.copytree(ROOT / ".test", work / ".test")
     for rel in ("workflow/schemas/config.schema.yaml", "workflow/rules/common.smk", "config.yaml"):  # read by tests
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, work / rel)

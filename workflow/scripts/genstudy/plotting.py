@@ -141,8 +141,8 @@ def log_ticks(low: float, high: float):
 def style_axis(ax, column: str, xlabel: str, log_x: bool = False, chance: float | None = None) -> None:
     label, scale = label_and_scale(column)
     if scale == "log" and ax.has_data():
-        data = [line.get_ydata() for line in ax.get_lines() if len(line.get_ydata())]
-        low, high = min((d.min() for d in data), default=1.0), max((d.max() for d in data), default=1.0)
+        # the data limits of lines, markers and bands alike: ticks must reach a band's ends too
+        low, high = ax.dataLim.y0, ax.dataLim.y1
         ax.set_yscale("log" if low > 0 else "symlog")
         if low > 0:
             ax.yaxis.set_major_locator(log_ticks(low, high))
@@ -358,14 +358,17 @@ def plot_ranking(tau: pd.DataFrame, psi: pd.DataFrame, intervals: pd.DataFrame, 
             ax.axvline(c - 0.5, color="k", lw=1.2)
     fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01, label="τ, ψ, Ψ (−1 … 1); CMI (0 … 1)")
     n_seeds = int(intervals.n_seeds.max()) if len(intervals) else 0
+    draws = int(intervals.draws.max()) if len(intervals) else 0
+    stars = (
+        f"*: its seed-bootstrap interval ({draws} draws over {n_seeds} seeds) excludes 0; CMI (PGDL) has no interval."
+        if n_seeds >= 2
+        else "No *: one seed gives no interval, so no value is marked as resolved."
+    )
     notes = [
         "τ: Kendall's τ-b with the test error (+1: the measure orders runs as their test error).",
         "ψ: τ within slices where only that axis varies, averaged; Ψ: mean ψ; CMI: Jiang et al.'s "
         "conditional mutual information; CMI (PGDL): the competition's form (higher = more predictive).",
-        f"*: its {intervals.draws.max() if len(intervals) else 0}-draw seed-bootstrap interval excludes 0 "
-        f"({n_seeds} seed{'s' if n_seeds != 1 else ''}"
-        + ("; one seed gives no interval, so nothing is starred" if n_seeds < 2 else "")
-        + "; CMI (PGDL) has no interval).",
+        stars,
     ]
     finish(
         fig, path, "Which measure tracks generalization (Jiang et al. 2019 criteria; baselines at the bottom)", notes

@@ -7,10 +7,10 @@ from dataclasses import MISSING, fields
 import pytest
 import yaml
 
-from conftest import ROOT
 from genstudy.labels import LABEL_MODE_REGEX, LABEL_MODES, label_noise, parse_label_mode
 from genstudy.measures import MeasureSettings
 from genstudy.training import TrainSettings
+from helpers import ROOT
 
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
 
