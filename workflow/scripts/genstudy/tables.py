@@ -11,6 +11,7 @@ import pandas as pd
 from .arrays import FileContractError, load_json, save_text
 from .identity import check_identity
 from .labels import label_noise
+from .pages import html_view
 from .registry import ADJUSTED_SUFFIX, adjusted, check_record, columns, entry
 from .runs import RUN_KEYS, TRAINING_COLUMNS
 from .study import hidden_key
@@ -91,45 +92,6 @@ def read_training(path) -> pd.DataFrame:
     if list(t.columns) != list(TRAINING_COLUMNS):
         raise FileContractError(f"{path}: columns {list(t.columns)} are not the training table's")
     return t
-
-
-# Snakemake's report shows each page as a base64 data: URL (4/3 of the page's size), and Chromium
-# will not open one beyond 2 MB: a larger page is a blank frame (seen at 1.7 MB of page). Pages
-# stay under this budget; what does not fit stays in the CSV.
-PAGE_BYTES = 1_400_000
-
-
-def html_view(table: pd.DataFrame, title: str, csv_name: str, page_bytes: int = PAGE_BYTES) -> str:
-    """A table as a page the report shows inline: numbers to 4 significant digits, the header
-    kept in view, and the full-precision CSV embedded as a download link. Within ``page_bytes``
-    (``PAGE_BYTES``): a CSV too large to embed is named instead, and a table too long is shown
-    from its first rows, saying how many."""
-    import base64
-    import html
-
-    csv = base64.b64encode(table.to_csv(index=False).encode()).decode()
-    link = f'<a download="{csv_name}" href="data:text/csv;base64,{csv}">Download {csv_name}</a> (full precision)'
-    if len(csv) > page_bytes // 2:
-        link = f"The full table, at full precision: <code>tables/{html.escape(csv_name)}</code> of this study."
-    shown = table
-    while True:
-        body = shown.to_html(
-            index=False, na_rep="", border=0, classes="t", float_format=lambda v: f"{v:.4g}", escape=True
-        )
-        count = f"{len(table)} rows" if len(shown) == len(table) else f"the first {len(shown)} of {len(table)} rows"
-        page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>
-body {{ font: 13px system-ui, sans-serif; margin: 0.5em; color: #111; }}
-table.t {{ border-collapse: collapse; }}
-table.t th {{ position: sticky; top: 0; background: #e8edf3; text-align: right; padding: 3px 6px; }}
-table.t td {{ text-align: right; padding: 2px 6px; border-bottom: 1px solid #eee; white-space: nowrap; }}
-table.t tr:hover td {{ background: #f5f8fc; }}
-</style></head><body><p><b>{html.escape(title)}</b> — {count}, {len(table.columns)} columns.
-{link}</p>
-{body}</body></html>
-"""
-        if len(page.encode()) <= page_bytes or len(shown) <= 1:
-            return page
-        shown = shown.head(int(len(shown) * page_bytes / len(page.encode()) * 0.95))
 
 
 def save_csv(table: pd.DataFrame, csv_path) -> None:
