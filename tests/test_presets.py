@@ -31,10 +31,13 @@ def preset(name):
     return yaml.safe_load((PRESETS / f"{name}.yaml").read_text())
 
 
-@pytest.mark.parametrize("name,n_runs", [("original", 96), ("zhang2017", 18), ("neyshabur2017", 28), ("jiang2019", 32)])
+@pytest.mark.parametrize(
+    "name,n_runs", [("original", 96), ("zhang2017", 18), ("neyshabur2017", 28), ("jiang2019", 32), ("question", 160)]
+)
 def test_dry_run_of_each_preset_plans_one_train_and_one_measures_job_per_run(tmp_path, name, n_runs):
     jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=PRESETS / f"{name}.yaml"))
-    assert len(runs(preset(name))) == n_runs
+    default = yaml.safe_load((ROOT / "config.yaml").read_text())
+    assert len(runs({**default, **preset(name)})) == n_runs  # a partial preset takes the rest from the defaults
     assert (jobs["train"], jobs["measures"]) == (n_runs, n_runs)
     assert preset(name)["study"] == name and not (tmp_path / "results").exists()
 
