@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = "default"  # the study the README quotes
+STUDY = "question"  # the study the README quotes
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 FIGURES = ("training_loss0_label_modes.png", "ranking.png", "robust_sign_error.png")
 SUMMARY_LINES = ("- Psi (adjusted):", "- tau (adjusted):", "- margin γ")
