@@ -99,6 +99,19 @@ def tiny_data(seed=0, n=20, d=8, classes=10):
     return rng.normal(size=(n, d)), rng.integers(0, classes, size=n)
 
 
+def fake_run_keys(label_mode: str, size: int) -> dict:
+    """The axes of a run that ``fake_run`` writes."""
+    return {
+        "label_mode": label_mode,
+        "hidden": [4],
+        "learning_rate": 0.001,
+        "batch_size": 16,
+        "protocol": "independent",
+        "size": size,
+        "seed": 0,
+    }
+
+
 def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
     """A run's files written by write_training_outputs from a hand-made result."""
     from genstudy.runs import write_training_outputs
@@ -123,15 +136,7 @@ def fake_run(tmp_path, label_mode="correct", size=32, reached_loss0=True):
     run_dir = tmp_path / f"{label_mode}-{size}"
     outputs = {name: run_dir / f"{name}.npz" for name in ("acc1", "ce001", "loss0", "final", "optimizer")}
     outputs.update(history=run_dir / "history.csv", summary=run_dir / "summary.json")
-    run = {
-        "label_mode": label_mode,
-        "hidden": [4],
-        "learning_rate": 0.001,
-        "batch_size": 16,
-        "protocol": "independent",
-        "size": size,
-        "seed": 0,
-    }
+    run = fake_run_keys(label_mode, size)
     settings = TrainSettings.with_defaults(target_loss=0.1, max_epochs=3)
     write_training_outputs(result, settings, outputs, run, "subsets/x.npz", p0, log=lambda m: None, study="t")
     return run_dir, p0, p1, history

@@ -13,7 +13,7 @@ from genstudy.identity import run_identity
 from genstudy.pages import html_view
 from genstudy.runs import TRAINING_COLUMNS, run_rows
 from genstudy.tables import ROW_KEYS, join_measures, read_measure_records, read_training, save_table
-from helpers import fake_run, measure_record
+from helpers import fake_run, fake_run_keys, measure_record
 
 
 def test_the_training_table_reader_checks_columns_and_types(tmp_path):
@@ -76,15 +76,7 @@ def test_the_measures_table_joins_records_adds_baselines_and_adjusted_forms(tmp_
         run_dir, *_ = fake_run(tmp_path, mode, size)
         rows += run_rows(run_dir, 6, 3)
         for ckpt in ("acc1", "ce001", "loss0"):
-            run = {
-                "label_mode": mode,
-                "hidden": [4],
-                "learning_rate": 0.001,
-                "batch_size": 16,
-                "protocol": "independent",
-                "size": size,
-                "seed": 0,
-            }
+            run = fake_run_keys(mode, size)
             path = tmp_path / f"{mode}-{size}-{ckpt}.json"
             save_json(
                 path, measure_record(run, ckpt, hessian_trace=float(size), l2_margin=-1.0 if mode == "random" else 16.0)
