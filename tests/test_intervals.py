@@ -383,6 +383,7 @@ def test_findings_name_a_winner_only_when_every_interval_excludes_zero():
     assert "- tau (raw): **winner `l2_seed`**" in text
     assert "beat every baseline: `l2_seed`" in text and "`baseline_" not in text.split("Against")[1].split("\n")[2]
     assert "Commit `abc`" in text and "8 seeds" in text
+    assert "## Compared with Jiang et al. 2019 and Dziugaite et al. 2020" in text
     # with two seeds and a noisy second measure close to the first, nothing is resolved
     t2 = study(rng, seeds=(0, 1), noise=0.0)
     t2["dist_init"] = t2["l2_seed"] + 0.02 * rng.standard_normal(len(t2))

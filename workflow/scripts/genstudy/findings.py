@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .intervals import seeds_for_half_width
+from .published import comparison_lines
 
 HEADLINE = ("Psi", "tau")  # criteria the findings read: Ψ (per-axis average) and τ over a checkpoint
 
@@ -230,6 +231,9 @@ def findings_markdown(
         ]
         out += sign_error_lines(sign_error, ckpt, ranking.get("sign_error_min_ess"))
         out += ["", margin_line(measures, ckpt), ""]
+    ranked = [c for c in checkpoints if len(ranked_runs(measures, c)) >= 2]
+    if ranked:
+        out += comparison_lines(intervals, sign_error, ranked, set(measures.label_mode), PAPER_WEIGHTING)
     out += power_lines(intervals, differences, checkpoints, conf)
     spread = {c: margin_spread(measures, c) for c in checkpoints}
     finite = {c: v for c, v in spread.items() if np.isfinite(v)}
