@@ -100,7 +100,7 @@ def test_tiny_zhang2017(tmp_path):
     )
     m = pd.read_csv(r / "tables/measures.csv")
     assert sorted(set(m.baseline_label_noise)) == [0.0, 0.5, 1.0]
-    assert (r / "figures/against_label_mode.png").exists()
+    assert (r / "figures/against_label_mode_norm.png").exists()
 
 
 @pytest.mark.slow
@@ -108,7 +108,7 @@ def test_tiny_neyshabur2017(tmp_path):
     r = tiny("neyshabur2017", tmp_path, sizes=[32], train={"batch_size": 16}, model={"hidden": [[8, 8], [32, 32]]})
     t = pd.read_csv(r / "tables/training.csv")
     assert set(t.width) == {8, 32} and set(t.depth) == {3}
-    assert (r / "figures/against_width.png").exists()
+    assert (r / "figures/against_width_flatness.png").exists()
 
 
 @pytest.mark.slow
@@ -119,4 +119,4 @@ def test_tiny_jiang2019(tmp_path):
     psi = pd.read_csv(r / "tables/granulated_kendall.csv")
     assert set(psi.axis) == {"size", "learning_rate", "batch_size", "depth", "Psi", "CMI", "CMI_pgdl"}
     for axis in ("learning_rate", "batch_size", "depth"):
-        assert (r / f"figures/against_{axis}.png").exists()
+        assert all((r / f"figures/against_{axis}_{f}.png").exists() for f in ("norm", "curvature", "optimisation"))

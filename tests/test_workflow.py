@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genstudy.registry import entry
+from genstudy.registry import FAMILIES, entry
 from genstudy.runs import TRAINING_COLUMNS
 from helpers import ROOT, TINY_CONFIG, planned_jobs, run_snakemake, write_config
 
@@ -158,6 +158,9 @@ def test_tiny_study_file_contract(tiny_study):
     assert not (r / "resume").exists() or not any((r / "resume").rglob("*.npz"))
 
 
+PLOTTED = [f for f in FAMILIES if f != "baseline"]
+
+
 def test_tiny_study_figures(tiny_study):
     figures = tiny_study / TINY / "figures"
     names = {p.stem for p in figures.glob("*.png")}
@@ -176,7 +179,7 @@ def test_tiny_study_figures(tiny_study):
         "hessian_density",
         "ranking",
         "robust_sign_error",
-        "against_label_mode",
+        *(f"against_label_mode_{f}" for f in PLOTTED),
     }
     for png in figures.glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

@@ -141,6 +141,8 @@ from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
 from genstudy.registry import FAMILIES  # noqa: E402
+
+PLOTTED_FAMILIES = [f for f in FAMILIES if f != "baseline"]  # a figure each; baselines are drawn with the ranking
 from genstudy.study import (  # noqa: E402
     SEGMENT_PATTERNS,
     as_list,
@@ -244,7 +246,7 @@ wildcard_constraints:
     seed=r"\d+",
     size=r"\d+",
     checkpoint="|".join(CHECKPOINTS),
-    family="|".join(f for f in FAMILIES if f != "baseline"),
+    family="|".join(PLOTTED_FAMILIES),
     axis="|".join(varying_axes(config)) or "none",
 
 
@@ -311,7 +313,7 @@ def run_outputs():
 def figure_paths():
     figures = [f"{R}/figures/training_{c}_label_modes.png" for c in CHECKPOINTS]
     figures += [f"{R}/figures/training_{m}_checkpoints.png" for m in LABEL_MODES]
-    figures += [f"{R}/figures/measures_{f}.png" for f in FAMILIES if f != "baseline"]
+    figures += [f"{R}/figures/measures_{f}.png" for f in PLOTTED_FAMILIES]
     figures += [f"{R}/figures/{name}.png" for name in ("hessian_density", "ranking", "robust_sign_error")]
     figures += [f"{R}/figures/{name}.png" for name in axis_figures()]
     if CARRY:
@@ -320,8 +322,8 @@ def figure_paths():
 
 
 def axis_figures():
-    """Figures against the axes besides size that this study varies."""
-    return [f"against_{axis}" for axis in varying_axes(config) if axis != "size"]
+    """Figures against the axes besides size that this study varies, one per family of measures."""
+    return [f"against_{axis}_{f}" for axis in varying_axes(config) if axis != "size" for f in PLOTTED_FAMILIES]
 
 
 def all_outputs():

@@ -130,19 +130,23 @@ rule plot_against_axis:
         table=f"{R}/tables/measures.csv",
         info=f"{R}/data/dataset.json",
     output:
-        report(
-            f"{R}/figures/against_{{axis}}.png",
-            caption="../report/against_axis.rst",
-            category="1. Training",
-            subcategory="against the study's axes",
-            labels={"figure": "test error and measures against {axis}"},
-        ),
+        [
+            report(
+                f"{R}/figures/against_{{axis}}_{family}.png",
+                caption="../report/against_axis.rst",
+                category="1. Training",
+                subcategory="against the study's axes",
+                labels={"figure": f"test error and {family} measures against {{axis}}"},
+            )
+            for family in PLOTTED_FAMILIES
+        ],
     log:
         f"{R}/logs/plot_against_axis/{{axis}}.log",
     localrule: True
     conda:
         LIGHT_ENV
     params:
+        families=PLOTTED_FAMILIES,
         axes=varying_axes(config),
         target=config["train"]["target_loss"],
         code=code_version("plot_against_axis.py"),

@@ -7,11 +7,6 @@ from genstudy.plotting import plot_against_axis
 redirect_output(snakemake.log[0])
 p = snakemake.params
 table = pd.read_csv(snakemake.input.table, dtype={"hidden": str})
-plot_against_axis(
-    table,
-    snakemake.wildcards.axis,
-    snakemake.output[0],
-    p.axes,
-    p.target,
-    load_json(snakemake.input.info, ["n_classes"])["n_classes"],
-)
+n_classes = load_json(snakemake.input.info, ["n_classes"])["n_classes"]
+for family, path in zip(p.families, snakemake.output, strict=True):
+    plot_against_axis(table, snakemake.wildcards.axis, family, path, p.axes, p.target, n_classes)

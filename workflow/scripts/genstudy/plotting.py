@@ -247,16 +247,25 @@ def plot_family(table: pd.DataFrame, family: str, order, path, axes: list[str], 
 
 
 def plot_against_axis(
-    table: pd.DataFrame, axis: str, path, axes: list[str], target: float, n_classes: int, checkpoint: str = "loss0"
+    table: pd.DataFrame,
+    axis: str,
+    family: str,
+    path,
+    axes: list[str],
+    target: float,
+    n_classes: int,
+    checkpoint: str = "loss0",
 ) -> None:
-    """Test error, epochs and every ranked measure against one axis at one checkpoint,
-    one line per label mode (or per size, when the axis is the label mode)."""
-    table = with_test_error(table[table["checkpoint"] == checkpoint])
+    """The test error and one family's ranked measures (the optimisation family with the epochs)
+    against one axis at one checkpoint, one line per label mode (or per size, when the axis is the
+    label mode); a figure per family keeps each panel readable."""
+    # copy(): one consolidated block, where a column per block would make every assign warn
+    table = with_test_error(table[table["checkpoint"] == checkpoint].copy())
     x, series = axis, "label_mode"
     if axis == "label_mode":
         table = table.assign(label_noise=table["label_mode"].map(label_noise))
         x, series = "label_noise", "size"
-    columns = ["test_error", "epoch"] + [c for f in FAMILIES[:-1] for c in family_columns(table, f)]
+    columns = ["test_error"] + (["epoch"] if family == "optimisation" else []) + family_columns(table, family)
     fig, panels = grid(len(columns), 4, width=3.9, height=3.0)
     order = list(dict.fromkeys(table[series]))
     numeric = pd.api.types.is_numeric_dtype(table[x])
@@ -278,7 +287,7 @@ def plot_against_axis(
     finish(
         fig,
         path,
-        f"At {checkpoint}: test error and complexity against {AXIS_LABELS.get(axis, axis)}",
+        f"At {checkpoint}: test error and the {family} measures against {AXIS_LABELS.get(axis, axis)}",
         notes,
         handles_from=panels[0],
     )
