@@ -65,7 +65,7 @@ def test_a_diverged_run_is_left_out_of_the_lines_and_bands_and_drawn_with_its_ow
 def test_the_learning_rate_axis_has_its_ticks_at_the_study_s_values(tmp_path, drawn):
     rates = (0.001953125, 0.0078125, 0.03125, 10.0, 100.0)
     table = runs_table(learning_rates=rates)
-    plotting.plot_against_axis(table, "learning_rate", tmp_path / "f.png", ["learning_rate", "size"], 1e-5, 10)
+    plotting.plot_against_axis(table, "learning_rate", "norm", tmp_path / "f.png", ["learning_rate", "size"], 1e-5, 10)
     for ax, labels in drawn[-1][:-1]:
         if ax.has_data():
             assert list(ax.get_xticks()) == list(rates)
