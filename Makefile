@@ -54,11 +54,13 @@ test: setup
 test-fast: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -ra -m "not slow" tests
 
-# Speed of the loop and the measures (speed.json), then whole studies run fresh (study.json: the
+# Speed of the loop and the measures (speed.json), Snakemake's scheduling cost per job under its
+# two schedulers (scheduler.json), then whole studies run fresh (study.json: the
 # default study and the jiang2019 preset, each as `make run` runs it; BASELINE=<commit> runs them
 # from that commit too, side by side, and compares their results file by file).
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/benchmark_speed.py --out results/benchmarks/speed.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/benchmark_scheduler.py --out results/benchmarks/scheduler.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python tools/benchmark_study.py --out results/benchmarks/study.json \
 		--cores 2 $(if $(BASELINE),--baseline $(BASELINE))
 
