@@ -74,6 +74,8 @@ def test_a_published_sign_is_read_over_the_correct_label_runs_as_the_papers_trai
     )
     (only,) = cells(lines, "dist_init")  # no Ψ row: this study's Ψ averages over the label mode
     assert only[1] == "tau (correct-label runs)" and only[2].startswith("disagree -1.00")
+    tally = "- Published signs of Jiang et al. at loss0 (rows above): 0 agree, 1 disagree, 0 unresolved, 0 no interval"
+    assert any(line.startswith(tally) for line in lines)
     correct_only = t[t.label_mode == "correct"].copy()
     i2, _ = ranking_intervals(correct_only, ["size"], draws=200, confidence=0.95, seed=1)
     lines = comparison_lines(

@@ -18,6 +18,7 @@ FIGURES = ("training_loss0_label_modes.png", "ranking.png", "robust_sign_error.p
 SUMMARY_LINES = ("- Psi (adjusted):", "- tau (adjusted):", "- margin γ")
 SIGN_ERROR_LINES = ("share the highest worst case", "no environment has an effective sample size")
 REACHED = re.compile(r"^\d+ of \d+ runs reached ")
+ROBUSTNESS = re.compile(r"^- \w+: (agree|disagree|no environment)")
 
 
 def findings_file(study: str = STUDY) -> Path:
@@ -27,18 +28,25 @@ def findings_file(study: str = STUDY) -> Path:
 def summary(findings: str) -> str:
     """Per checkpoint, the lines of the findings that answer the study's question: how many runs
     reached it, Ψ's and τ's winners (or why there are none), how the robust sign errors tie, and
-    the margin's spread. Quoted verbatim, so they can never disagree with the file."""
-    out, checkpoint = [], None
+    the margin's spread; then the comparison with the papers: the tally of published signs and
+    the robustness verdicts. Quoted verbatim, so they can never disagree with the file."""
+    out, checkpoint, compared = [], None, False
     for line in findings.splitlines():
         if line.startswith("## At "):
             checkpoint = line[len("## At ") :]
             out.append(f"\n**{checkpoint}**\n")
         elif line.startswith("## "):
-            checkpoint = None
+            checkpoint, compared = None, line.startswith("## Compared with")
+            if compared:
+                out.append(f"\n**{line[3:]}**\n")
         elif checkpoint and (REACHED.match(line) or line.startswith(SUMMARY_LINES)):
             out.append(("- " if REACHED.match(line) else "") + line)
         elif checkpoint and any(marker in line for marker in SIGN_ERROR_LINES):
             out.append(line.replace("- ", "- robust sign error: ", 1))
+        elif compared and (line.startswith("- Published signs of ") or ROBUSTNESS.match(line)):
+            out.append(
+                line.replace("- ", "- robust sign error vs Dziugaite et al., ", 1) if ROBUSTNESS.match(line) else line
+            )
         elif line.startswith("Generated from") or line.startswith("The margin's spread"):
             out.append(("\n" if line.startswith("The margin") else "") + line)
     return "\n".join(out).strip() + "\n"

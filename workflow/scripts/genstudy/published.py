@@ -84,6 +84,9 @@ ROBUSTNESS_CLAIMS = (
 )
 
 
+VERDICTS = ("agree", "disagree", "unresolved", "no interval", "no value")
+
+
 def sign_verdict(row, sign: int) -> str:
     """agree / disagree / unresolved for a published sign, from an interval row (value, ci_low, ci_high)."""
     if row is None or not np.isfinite(row["value"]):
@@ -121,9 +124,12 @@ def verdict_cell(row, sign: int) -> str:
     return f"{verdict} {row['value']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
 
 
-def sign_claim_lines(claim: SignClaim, intervals: pd.DataFrame, checkpoints, only_correct_labels: bool) -> list[str]:
+def sign_claim_lines(
+    claim: SignClaim, intervals: pd.DataFrame, checkpoints, only_correct_labels: bool, tally=None
+) -> list[str]:
     """The claim, then one Markdown row per (measure, criterion) with this study's verdict at each
-    checkpoint. τ is over the correct-label runs; Ψ only where every run has correct labels."""
+    checkpoint. τ is over the correct-label runs; Ψ only where every run has correct labels.
+    ``tally``, a dict, counts the verdicts per (checkpoint, verdict)."""
     criteria = [("tau", "tau (correct-label runs)")] + ([("Psi", "Psi")] if only_correct_labels else [])
     sign = "positively" if claim.sign > 0 else "negatively"
     lines = [
@@ -140,6 +146,9 @@ def sign_claim_lines(claim: SignClaim, intervals: pd.DataFrame, checkpoints, onl
                 scope = correct_label_scope(intervals, ckpt) if criterion == "tau" else f"checkpoint={ckpt}"
                 row = interval_row(intervals, measure, scope, criterion) if scope else None
                 cells.append(verdict_cell(row, claim.sign))
+                if tally is not None:
+                    key = (ckpt, sign_verdict(row, claim.sign))
+                    tally[key] = tally.get(key, 0) + 1
             lines.append(f"| `{measure}` | {label} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -191,8 +200,15 @@ def comparison_lines(
         "reachable here); Dziugaite et al.'s figure numbers are those their repository builds.",
         "",
     ]
+    tally = {}
     for claim in sign_claims:
-        lines += sign_claim_lines(claim, intervals, checkpoints, only_correct)
+        lines += sign_claim_lines(claim, intervals, checkpoints, only_correct, tally)
+    if sign_claims:
+        lines += [
+            f"- Published signs of Jiang et al. at {ckpt} (rows above): "
+            + ", ".join(f"{tally.get((ckpt, v), 0)} {v}" for v in VERDICTS)
+            for ckpt in checkpoints
+        ] + [""]
     for claim in robustness_claims:
         lines += [
             f"**{claim.paper}**: {claim.claim} ({claim.where}). Here, in their weighting, over environments of "
