@@ -32,7 +32,15 @@ def preset(name):
 
 
 @pytest.mark.parametrize(
-    "name,n_runs", [("original", 96), ("zhang2017", 18), ("neyshabur2017", 28), ("jiang2019", 32), ("question", 160)]
+    "name,n_runs",
+    [
+        ("original", 96),
+        ("zhang2017", 18),
+        ("neyshabur2017", 28),
+        ("jiang2019", 32),
+        ("question", 160),
+        ("question_jiang", 320),
+    ],
 )
 def test_dry_run_of_each_preset_plans_one_train_and_one_measures_job_per_run(tmp_path, name, n_runs):
     jobs = planned_jobs(run_snakemake(tmp_path, "-n", "--cores", "1", configfile=PRESETS / f"{name}.yaml"))
