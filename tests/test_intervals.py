@@ -444,3 +444,12 @@ def test_findings_say_how_many_seeds_resolve_from_the_study_s_own_spread():
     tau = tau[tau.scope == "checkpoint=loss0"]
     hw = np.maximum(tau.value - tau.ci_low, tau.ci_high - tau.value)
     assert int(cells[2]) == hw.notna().sum() and int(cells[3]) == (hw <= 0.10).sum()
+
+
+def test_findings_count_a_run_per_setting_of_every_axis_not_only_size_and_seed():
+    from genstudy.findings import run_count
+
+    t = study(np.random.default_rng(2), seeds=(0, 1), sizes=(100, 200))
+    two_rates = pd.concat([t.assign(learning_rate=0.001), t.assign(learning_rate=0.003)], ignore_index=True)
+    assert run_count(t) == 8 and run_count(two_rates) == 16
+    assert run_count(pd.concat([two_rates.assign(checkpoint=c) for c in ("acc1", "loss0")])) == 16

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .intervals import seeds_for_half_width
 from .published import comparison_lines
+from .runs import RUN_KEYS
 
 HEADLINE = ("Psi", "tau")  # criteria the findings read: Ψ (per-axis average) and τ over a checkpoint
 
@@ -181,6 +182,12 @@ def margin_line(measures: pd.DataFrame, checkpoint: str) -> str:
     return f"- margin γ at {checkpoint}: {m.min():.3g} to {m.max():.3g} over {len(m)} runs (max/min {m.max() / m.min():.2f})"
 
 
+def run_count(measures: pd.DataFrame) -> int:
+    """Runs in the measures table: one per setting of every run key it has (a row per checkpoint)."""
+    keys = [k for k in RUN_KEYS if k in measures.columns]
+    return measures.groupby(keys, dropna=False).ngroups if len(measures) else 0
+
+
 def findings_markdown(
     intervals: pd.DataFrame,
     differences: pd.DataFrame,
@@ -201,7 +208,7 @@ def findings_markdown(
         f"Generated from `results/{study}/tables/` by the `findings` rule (`make findings`); do not edit. "
         f"Commit `{commit}`, config sha256 `{config_hash(config)}`.",
         "",
-        f"{len(measures)} checkpoints of {measures.groupby(['label_mode', 'size', 'seed']).ngroups} runs; "
+        f"{len(measures)} checkpoints of {run_count(measures)} runs; "
         f"{seeds} seeds; intervals: {conf:.0%}, over {draws} seed-bootstrap draws (estimate ± Student t × "
         "bootstrap s.e.). A winner or a win over a baseline is stated only when its interval excludes 0.",
         "",
