@@ -73,9 +73,24 @@ def test_the_learning_rate_axis_has_its_ticks_at_the_study_s_values(tmp_path, dr
 
 
 def test_a_log_axis_inside_one_decade_keeps_labelled_ticks():
-    for low, high in [(5.5e6, 9.5e6), (6.1e6, 6.4e6), (2.2e6, 6.6e6), (1.0, 1e6)]:
+    for low, high in [(5.5e6, 9.5e6), (6.1e6, 6.4e6), (2.2e6, 6.6e6), (1.0, 1e6), (9.92e-6, 9.9997e-6)]:
         ticks = [t for t in plotting.log_ticks(low, high).tick_values(low, high) if low <= t <= high]
-        assert len(ticks) >= 2, (low, high)
+        assert 2 <= len(ticks) <= 6, (low, high)
+
+
+def test_a_training_loss_that_every_run_stops_just_under_the_target_is_drawn_with_labelled_ticks():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.fill_between([256, 512], [9.92e-6, 9.93e-6], [9.999e-6, 9.998e-6])
+    ax.plot([256, 512], [9.97e-6, 9.96e-6])
+    plotting.style_axis(ax, "train_loss", "n")
+    ax.axhline(1e-5, color="k", ls="--")
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    shown = [t.get_text() for t in ax.get_yticklabels() if t.get_text() and low <= t.get_position()[1] <= high]
+    plt.close(fig)
+    assert len(shown) >= 2, shown
 
 
 def test_tick_labels_are_short_and_never_shared_by_two_ticks():

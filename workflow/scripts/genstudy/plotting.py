@@ -125,16 +125,18 @@ def draw_series(ax, df: pd.DataFrame, x: str, column: str, key, i: int, label: s
     return True
 
 
-def log_ticks(low: float, high: float):
+def log_ticks(low: float, high: float, most: int = 6):
     """At least two labelled ticks within [low, high] on a log axis: 1 of each decade over a wide
     range, 1, 2, 5 over a short one, every digit over a shorter one, and else the ends themselves
-    (a range inside one decade between two of those, as an L2 product can be)."""
+    (a range inside one decade between two of those, as an L2 product can be). Fixed at the values
+    found here: a LogLocator asked again at draw time, over the view's limits, can drop them all
+    (a training loss that every run stops just under the target spans less than 1 %)."""
     for subs in ((1.0,), (1.0, 2.0, 5.0), tuple(float(k) for k in range(1, 10))):
         if subs == (1.0,) and high / low <= 1e3:
             continue
-        locator = matplotlib.ticker.LogLocator(base=10, subs=subs)
-        if sum(low <= t <= high for t in locator.tick_values(low, high)) >= 2:
-            return locator
+        ticks = [t for t in matplotlib.ticker.LogLocator(base=10, subs=subs).tick_values(low, high) if low <= t <= high]
+        if len(ticks) >= 2:
+            return matplotlib.ticker.FixedLocator(ticks[:: math.ceil(len(ticks) / most)])
     return matplotlib.ticker.FixedLocator(sorted({float(f"{low:.3g}"), float(f"{high:.3g}")}))
 
 
