@@ -142,7 +142,6 @@ from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
 from genstudy.registry import FAMILIES  # noqa: E402
 
-PLOTTED_FAMILIES = [f for f in FAMILIES if f != "baseline"]  # a figure each; baselines are drawn with the ranking
 from genstudy.study import (  # noqa: E402
     SEGMENT_PATTERNS,
     as_list,
@@ -157,6 +156,8 @@ from genstudy.study import (  # noqa: E402
     unreached_warning,
     varying_axes,
 )
+
+PLOTTED_FAMILIES = [f for f in FAMILIES if f != "baseline"]  # a figure each; baselines are drawn with the ranking
 
 # --- the config: its own files, typed, validated against the schema, checked ---------------
 _CLI_FILES = [str(f) for f in (getattr(workflow, "overwrite_configfiles", None) or [])]
