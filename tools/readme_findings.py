@@ -43,10 +43,10 @@ def summary(findings: str) -> str:
             out.append(("- " if REACHED.match(line) else "") + line)
         elif checkpoint and any(marker in line for marker in SIGN_ERROR_LINES):
             out.append(line.replace("- ", "- robust sign error: ", 1))
-        elif compared and (line.startswith("- Published signs of ") or ROBUSTNESS.match(line)):
-            out.append(
-                line.replace("- ", "- robust sign error vs Dziugaite et al., ", 1) if ROBUSTNESS.match(line) else line
-            )
+        elif compared and line.startswith("- Published signs of "):
+            out.append(line)
+        elif compared and ROBUSTNESS.match(line):
+            out.append(line.replace("- ", "- robust sign error vs Dziugaite et al., ", 1))
         elif line.startswith("Generated from") or line.startswith("The margin's spread"):
             out.append(("\n" if line.startswith("The margin") else "") + line)
     return "\n".join(out).strip() + "\n"

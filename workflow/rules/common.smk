@@ -141,7 +141,6 @@ from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS  # noqa: E402
 from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
 from genstudy import resources as res  # noqa: E402
 from genstudy.registry import FAMILIES  # noqa: E402
-
 from genstudy.study import (  # noqa: E402
     SEGMENT_PATTERNS,
     as_list,

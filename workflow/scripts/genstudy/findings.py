@@ -13,9 +13,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from .intervals import seeds_for_half_width
+from .intervals import interval_text, seeds_for_half_width
 from .published import comparison_lines
 from .runs import RUN_KEYS
+from .sign_error import checkpoint_summary
 
 HEADLINE = ("Psi", "tau")  # criteria the findings read: Ψ (per-axis average) and τ over a checkpoint
 
@@ -42,12 +43,6 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def interval(row) -> str:
-    if not np.isfinite(row["ci_low"]):
-        return f"{row['value']:+.2f} (no interval)"
-    return f"{row['value']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
-
-
 def winner_line(intervals: pd.DataFrame, differences: pd.DataFrame, scope: str, criterion: str, form: str) -> str:
     """The top measure of a criterion, called the winner only if every difference to it is resolved."""
     rows = intervals[(intervals.scope == scope) & (intervals.criterion == criterion) & (intervals.form == form)]
@@ -65,13 +60,13 @@ def winner_line(intervals: pd.DataFrame, differences: pd.DataFrame, scope: str, 
     close = vs[vs.verdict != "baseline better"].sort_values("difference", ascending=False).measure.tolist()
     if not np.isfinite(top["ci_low"]):
         return (
-            f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval(top)}; with one "
+            f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval_text(top)}; with one "
             "seed there is no interval, so no difference between measures can be resolved"
         )
     if resolved:
-        return f"- {criterion} ({form}): **winner `{top.measure}`** {interval(top)}, ahead of every other column"
+        return f"- {criterion} ({form}): **winner `{top.measure}`** {interval_text(top)}, ahead of every other column"
     return (
-        f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval(top)}, but "
+        f"- {criterion} ({form}): unresolved — highest estimate `{top.measure}` {interval_text(top)}, but "
         f"{len(close)} other column(s) are within its interval of differences (e.g. "
         + ", ".join(f"`{m}`" for m in close[:4])
         + ")"
@@ -103,12 +98,7 @@ PAPER_WEIGHTING = "dziugaite2020"
 def sign_error_lines(sign_error: pd.DataFrame, checkpoint: str, min_ess=None, shown: int = 5) -> list[str]:
     """The robust sign error in Dziugaite et al.'s form: how many measures tie at the worst
     case, the lowest worst cases with the effective sample size behind them, and the baselines."""
-    s = sign_error[
-        (sign_error.checkpoint == checkpoint)
-        & (sign_error.axis == "all")
-        & (sign_error.form == "raw")
-        & (sign_error.weighting == PAPER_WEIGHTING)
-    ]
+    s = checkpoint_summary(sign_error, checkpoint, PAPER_WEIGHTING)
     s = s[s["mean"].notna()].sort_values(["worst", "mean"])
     baselines = s[s.measure.str.startswith("baseline_")]
     s = s[~s.measure.str.startswith("baseline_")]
@@ -213,6 +203,7 @@ def findings_markdown(
         "bootstrap s.e.). A winner or a win over a baseline is stated only when its interval excludes 0.",
         "",
     ]
+    ranked = []  # the checkpoints with at least two runs to rank
     for ckpt in checkpoints:
         scope = f"checkpoint={ckpt}"
         status = checkpoint_status_line(measures, ckpt, config.get("train", {}).get("max_epochs"))
@@ -224,6 +215,7 @@ def findings_markdown(
                 "",
             ]
             continue
+        ranked.append(ckpt)
         out += ["Which measure ranks the runs as their test error does:", ""]
         out += [winner_line(intervals, differences, scope, c, f) for c in HEADLINE for f in ("raw", "adjusted")]
         out += ["", "Against the baselines (label noise, 1/m, optimiser updates):", ""]
@@ -238,7 +230,6 @@ def findings_markdown(
         ]
         out += sign_error_lines(sign_error, ckpt, ranking.get("sign_error_min_ess"))
         out += ["", margin_line(measures, ckpt), ""]
-    ranked = [c for c in checkpoints if len(ranked_runs(measures, c)) >= 2]
     if ranked:
         out += comparison_lines(intervals, sign_error, ranked, set(measures.label_mode), PAPER_WEIGHTING)
     out += power_lines(intervals, differences, checkpoints, conf)

@@ -44,6 +44,14 @@ from .ranking import (
 )
 from .registry import entry
 
+
+def interval_text(row) -> str:
+    """An estimate with its interval, as the findings print it: ``+0.23 [+0.11, +0.35]``."""
+    if not np.isfinite(row["ci_low"]):
+        return f"{row['value']:+.2f} (no interval)"
+    return f"{row['value']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+
+
 INTERVAL_COLUMNS = ["measure", "form", "scope", "criterion", "value", "ci_low", "ci_high", "n_seeds", "draws"]
 DIFFERENCE_COLUMNS = ["measure", "form", "baseline", "scope", "criterion", "difference", "ci_low", "ci_high", "verdict"]
 

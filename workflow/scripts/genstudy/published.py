@@ -23,6 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .intervals import interval_text
+from .sign_error import checkpoint_summary
+
 JIANG = "Jiang et al. 2019 (arXiv 1912.02178)"
 DZIUGAITE = "Dziugaite et al. 2020 (arXiv 2010.11924)"
 
@@ -117,11 +120,10 @@ def interval_row(intervals: pd.DataFrame, measure: str, scope: str, criterion: s
     return rows.iloc[0] if len(rows) else None
 
 
-def verdict_cell(row, sign: int) -> str:
-    verdict = sign_verdict(row, sign)
+def verdict_cell(row, verdict: str) -> str:
     if verdict == "no value":
         return "no value (constant over these runs, or none ranked)"
-    return f"{verdict} {row['value']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+    return interval_text(row) if verdict == "no interval" else f"{verdict} {interval_text(row)}"
 
 
 def sign_claim_lines(
@@ -145,10 +147,10 @@ def sign_claim_lines(
             for ckpt in checkpoints:
                 scope = correct_label_scope(intervals, ckpt) if criterion == "tau" else f"checkpoint={ckpt}"
                 row = interval_row(intervals, measure, scope, criterion) if scope else None
-                cells.append(verdict_cell(row, claim.sign))
+                verdict = sign_verdict(row, claim.sign)
+                cells.append(verdict_cell(row, verdict))
                 if tally is not None:
-                    key = (ckpt, sign_verdict(row, claim.sign))
-                    tally[key] = tally.get(key, 0) + 1
+                    tally[ckpt, verdict] = tally.get((ckpt, verdict), 0) + 1
             lines.append(f"| `{measure}` | {label} | " + " | ".join(cells) + " |")
     return lines + [""]
 
@@ -156,14 +158,8 @@ def sign_claim_lines(
 def robustness_verdict(sign_error: pd.DataFrame, checkpoint: str, weighting: str, chance: float) -> str:
     """agree when every measure's worst resolved environment is at or above chance; otherwise the
     measures below it, each with its worst case and the effective sample size behind it."""
-    s = sign_error[
-        (sign_error.checkpoint == checkpoint)
-        & (sign_error.axis == "all")
-        & (sign_error.form == "raw")
-        & (sign_error.weighting == weighting)
-        & sign_error.worst.notna()
-        & ~sign_error.measure.str.startswith("baseline_")
-    ]
+    s = checkpoint_summary(sign_error, checkpoint, weighting)
+    s = s[s.worst.notna() & ~s.measure.str.startswith("baseline_")]
     if s.empty:
         return "no environment resolved"
     better = s[s.worst < chance].sort_values("worst")

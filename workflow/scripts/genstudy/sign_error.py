@@ -190,3 +190,13 @@ def summarise(found, keys: dict, axis: str) -> dict:
             worst_ess=float(ess[ok][worst]),
         )
     return dict(**keys, axis=axis, environments=len(errors), resolved=len(resolved), **stats)
+
+
+def checkpoint_summary(summary: pd.DataFrame, checkpoint: str, weighting: str) -> pd.DataFrame:
+    """The summary rows of one checkpoint in one weighting, over every axis at once, raw forms."""
+    return summary[
+        (summary.checkpoint == checkpoint)
+        & (summary.axis == "all")
+        & (summary.form == "raw")
+        & (summary.weighting == weighting)
+    ]
