@@ -28,11 +28,14 @@ REPORT := $(SNAKEMAKE) --cores 1 --report "results/$$study/.report.tmp.html" \
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock
+# genstudy goes in editable and without dependencies: the lock has pinned them, and an edit of
+# its modules is live (the rules' code hashes see it and rerun what it changes).
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	grep -v -i '^tensorflow[-_]cpu==' requirements.lock > $(VENV)/lock-without-tensorflow.txt
 	$(BIN)/pip install --quiet -r $(VENV)/lock-without-tensorflow.txt '$(TENSORFLOW)'
+	$(BIN)/pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
 run: setup

@@ -15,13 +15,14 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TINY_CONFIG = ROOT / ".test" / "config" / "config.yaml"  # the tiny study, also what CI runs
 
 
-def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200):
-    """Run the real workflow (this repository's Snakefile) in ``workdir``."""
+def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200, env=None):
+    """Run the real workflow (this repository's Snakefile) in ``workdir``; ``env`` replaces the
+    process environment."""
     cmd = [SNAKEMAKE, "-s", str(ROOT / "Snakefile"), "--directory", str(workdir)]
     if configfile:
         cmd += ["--configfile", str(configfile)]
     cmd += list(args)
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc

@@ -40,12 +40,16 @@ def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_pa
     work.mkdir()
     config = write_config(work, TINY_CONFIG, **MICRO)
     snakefile = ("-s", str(repo / "Snakefile"))
-    run_snakemake(work, *snakefile, "--cores", "2", configfile=config)
+    # the copy's package, as an editable install of the copy would give it, ahead of the one
+    # installed from this checkout
+    env = {**os.environ, "PYTHONPATH": str(repo / "workflow/scripts")}
+    run_snakemake(work, *snakefile, "--cores", "2", configfile=config, env=env)
 
     def planned_after_appending_to(module):
         with open(repo / "workflow/scripts/genstudy" / module, "a") as f:
             f.write("\n# an edit\n")
-        return set(planned_jobs(run_snakemake(work, *snakefile, "-n", "--cores", "1", configfile=config))) - {"all"}
+        proc = run_snakemake(work, *snakefile, "-n", "--cores", "1", configfile=config, env=env)
+        return set(planned_jobs(proc)) - {"all"}
 
     plots = {
         "plot_training_label_modes",
@@ -171,8 +175,8 @@ def test_snakedeploy_deploys_a_tagged_release_whose_copy_dry_runs_the_default_st
 @pytest.fixture(scope="module")
 def oldest_snakemake(tmp_path_factory):
     """A virtual environment with only Snakemake (and what it needs: PyYAML, jsonschema), at the
-    oldest release min_version allows, in a temporary directory: the test installs nothing into
-    the project's .venv."""
+    oldest release min_version allows, and genstudy without its dependencies, in a temporary
+    directory: the test installs nothing into the project's .venv."""
     venv = tmp_path_factory.mktemp("oldest") / f"snakemake-{OLDEST_SNAKEMAKE}"
     exe = venv / "bin" / "snakemake"
     if not exe.exists():
@@ -182,6 +186,12 @@ def oldest_snakemake(tmp_path_factory):
             [str(venv / "bin" / "pip"), "install", "--quiet", f"snakemake=={OLDEST_SNAKEMAKE}", "pulp<2.8"],
             check=True,
             timeout=900,
+        )
+        # the workflow's package, as a deployment installs it (built from a copy: a build writes
+        # into its source tree); the modules that the Snakefile imports need only PyYAML
+        source = copy_of_repository(tmp_path_factory.mktemp("source"))
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", "--no-deps", str(source)], check=True, timeout=900
         )
     return venv
 

@@ -23,13 +23,10 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
 from genstudy.curvature import TrainingLoss
 from genstudy.data import nested_subsets, prepare_pool_and_test

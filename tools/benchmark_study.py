@@ -22,14 +22,11 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
 from jobtimes import differing_files, study_timings
 
@@ -41,9 +38,11 @@ def snakemake(snakefile: Path, config: Path, workdir: Path, cores: int, *extra: 
     profile = snakefile.parent / "profiles" / "local"
     command = [shutil.which("snakemake") or "snakemake", "-s", str(snakefile), "-d", str(workdir)]
     command += ["--workflow-profile", str(profile), "--configfile", str(config), "--cores", str(cores), *extra]
+    # each tree's study runs its own genstudy, not the one installed from the current tree
+    env = {**os.environ, "PYTHONPATH": str(snakefile.parent / "workflow" / "scripts")}
     started = time.perf_counter()
     with open(workdir / "benchmark.log", "a") as log:
-        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT)
+        subprocess.run(command, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
     return time.perf_counter() - started
 
 

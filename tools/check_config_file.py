@@ -9,9 +9,6 @@ Exit status 1 with one line that says why.
 
 import os
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
 
 from genstudy.config import ConfigError, read_config_file
 from genstudy.study import check_study_name, study_name

@@ -22,7 +22,9 @@ def environment_yml(lock_text: str) -> str:
         "  - pip",
         "  - pip:",
     ]
-    return "\n".join(head + [f"      - {p}" for p in pins]) + "\n"
+    # genstudy itself, editable from the checkout this file is in (its dependencies are the pins above)
+    package = ["      - --editable ."]
+    return "\n".join(head + [f"      - {p}" for p in pins] + package) + "\n"
 
 
 if __name__ == "__main__":

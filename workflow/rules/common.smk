@@ -1,147 +1,62 @@
 # Helpers shared by the rules. Nothing here imports numpy or TensorFlow: a dry run must
-# be instant, and must work where only Snakemake is installed.
-import ast
+# be instant, and must work where only Snakemake and the genstudy package are installed.
 import hashlib
 import os
-import sys
 
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
-from snakemake.sourcecache import LocalGitFile, LocalSourceFile, SourceFile
+from snakemake.sourcecache import LocalGitFile, LocalSourceFile
 from snakemake.utils import update_config, validate
 
-
-# --- the genstudy package ---------------------------------------------------------------
-# Read through Snakemake's source cache, so the workflow also runs as a module imported
-# from a git repository, where no file of it is on disk. Each rule's code is its script
-# plus every genstudy module the script imports, transitively: that is what `code`
-# params hash, so editing a module reruns exactly the rules that use it.
-def _accept_source_files_in_local_git_join():
-    """Snakemake (9.27) joins a rule's script path, a SourceFile, onto a module's base
-    directory; LocalGitFile.join takes only strings, so a module imported with gitfile()
-    fails on its first script rule. Convert the path first (a no-op where fixed upstream)."""
-    join = LocalGitFile.join
-    if not getattr(join, "accepts_source_files", False):
-
-        def joined(self, path):
-            return join(self, _uri(path) if isinstance(path, SourceFile) else path)
-
-        joined.accepts_source_files = True
-        LocalGitFile.join = joined
+try:
+    from genstudy.codeversion import code_version as _code_version
+except ImportError:
+    raise WorkflowError(
+        "The package genstudy is not installed: `make setup` installs it into .venv; elsewhere "
+        "`pip install -e <checkout>` (or `pip install <checkout>`) into the environment that runs Snakemake."
+    ) from None
 
 
-def _uri(source_file):
-    try:
-        return source_file.get_path_or_uri(secret_free=True)
-    except TypeError:  # Snakemake 8 before the secret_free argument
-        return source_file.get_path_or_uri()
-
-
-_accept_source_files_in_local_git_join()
+# --- the rules' scripts and their code --------------------------------------------------
 SCRIPTS = workflow.current_basedir.join("../scripts")
-ON_DISK = isinstance(SCRIPTS, LocalSourceFile)  # not a git repository or a URL
-_TEXTS = {}
 
 
-def _source_text(rel):
-    if rel not in _TEXTS:
-        with workflow.sourcecache.open(SCRIPTS.join(rel)) as f:
-            _TEXTS[rel] = f.read()
-    return _TEXTS[rel]
+def script_path(name):
+    """A rule's script. Where the workflow is imported from a local git repository, its full
+    source URI: Snakemake joins a relative script path onto a LocalGitFile base directory, whose
+    join takes only strings, so the relative path fails there."""
+    path = SCRIPTS.join(name)
+    return str(path) if isinstance(path, LocalGitFile) else f"../scripts/{name}"
 
 
-def _genstudy_imports(text):
-    found = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found.update([node.module.split(".")[0]] if node.module else [a.name for a in node.names])
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("genstudy"):
-            parts = node.module.split(".")
-            found.update(parts[1:2] if len(parts) > 1 else [a.name for a in node.names])
-        elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("genstudy."))
-    return found
+def checkout():
+    """The checkout the workflow runs from, whose commit the findings cite; none when the workflow
+    is imported from a git repository or a URL."""
+    return (
+        os.path.dirname(os.path.dirname(os.path.normpath(str(SCRIPTS)))) if isinstance(SCRIPTS, LocalSourceFile) else ""
+    )
 
 
-def module_closure(names):
-    """These genstudy modules and every one they import, transitively (``__init__`` included)."""
-    seen, todo = {"__init__"}, sorted(names)
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(_genstudy_imports(_source_text(f"genstudy/{name}.py")))
-    return sorted(seen)
+def code_version(name):
+    """Hash of a rule's code: its script and the modules of the installed genstudy package that
+    it imports, transitively (genstudy/codeversion.py). Jobs import that same package."""
+    with workflow.sourcecache.open(SCRIPTS.join(name)) as f:
+        return _code_version(f.read())
 
 
-def code_modules(script):
-    """Every genstudy module that ``script`` needs."""
-    return module_closure(_genstudy_imports(_source_text(script)))
-
-
-def _package_dir():
-    """Where genstudy is importable from: the scripts folder itself when it is on disk,
-    otherwise a copy written from the source cache under .snakemake/."""
-    if ON_DISK:
-        return _uri(SCRIPTS)
-    key = hashlib.sha256(_uri(SCRIPTS).encode()).hexdigest()[:12]
-    return os.path.abspath(os.path.join(".snakemake", "genstudy", key))
-
-
-PACKAGE_DIR = _package_dir()
-
-
-def _materialise(modules):
-    """Write these modules into PACKAGE_DIR when the package is not on disk."""
-    for name in [] if ON_DISK else modules:
-        path = os.path.join(PACKAGE_DIR, "genstudy", f"{name}.py")
-        text = _source_text(f"genstudy/{name}.py")
-        if not os.path.exists(path) or open(path).read() != text:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(text)
-
-
-def code_version(script):
-    """Hash of a rule's code: its script and the genstudy modules it imports (made
-    importable for the job when the package is not on disk)."""
-    modules = code_modules(script)
-    _materialise(modules)
-    h = hashlib.sha256(_source_text(script).encode())
-    for name in modules:
-        h.update(f"\0{name}\0{_source_text(f'genstudy/{name}.py')}".encode())
-    return h.hexdigest()[:16]
-
-
-_materialise(module_closure(["config", "contract", "labels", "registry", "resources", "study"]))
-if PACKAGE_DIR not in sys.path:
-    sys.path.insert(0, PACKAGE_DIR)
-
-
-def _prepend_to_path_variable(name, entry):
-    """Put ``entry`` first on a search-path environment variable, keeping what was there."""
-    parts = [p for p in os.environ.get(name, "").split(os.pathsep) if p]
-    if entry not in parts:
-        os.environ[name] = os.pathsep.join([entry, *parts])
-
-
-# Jobs are separate Python processes (and, on a cluster, separate Snakemake runs that
-# parse this file again): they find genstudy through PYTHONPATH.
-_prepend_to_path_variable("PYTHONPATH", PACKAGE_DIR)
-
-from genstudy.config import (  # noqa: E402
+from genstudy.config import (
     ConfigError,
     check_config,
     read_config_file,
     schema_problem,
     typed_config,
 )
-from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS  # noqa: E402
-from genstudy.labels import LABEL_MODE_REGEX  # noqa: E402
-from genstudy import resources as res  # noqa: E402
-from genstudy.registry import FAMILIES  # noqa: E402
-from genstudy.study import (  # noqa: E402
+from genstudy.contract import CHECKPOINTS, TRAIN_SETTINGS
+from genstudy.labels import LABEL_MODE_REGEX
+from genstudy import resources as res
+from genstudy.registry import FAMILIES
+from genstudy.study import (
     SEGMENT_PATTERNS,
     as_list,
     carried_from,

@@ -21,7 +21,7 @@ rule prepare_data:
         dataset_sha256=dataset_checksum(),
         code=code_version("prepare_data.py"),
     script:
-        "../scripts/prepare_data.py"
+        script_path("prepare_data.py")
 
 
 # One job per size: adding a size draws only its subset, and the others stay untouched.
@@ -40,7 +40,7 @@ rule make_subset:
         study=STUDY,
         code=code_version("make_subset.py"),
     script:
-        "../scripts/make_subset.py"
+        script_path("make_subset.py")
 
 
 rule init_weights:
@@ -56,4 +56,4 @@ rule init_weights:
     params:
         code=code_version("init_weights.py"),
     script:
-        "../scripts/init_weights.py"
+        script_path("init_weights.py")

@@ -26,4 +26,4 @@ rule measures:
         study=STUDY,
         code=code_version("measures.py"),
     script:
-        "../scripts/measures.py"
+        script_path("measures.py")

@@ -24,7 +24,7 @@ rule plot_training_label_modes:
         target=config["train"]["target_loss"],
         code=code_version("plot_training.py"),
     script:
-        "../scripts/plot_training.py"
+        script_path("plot_training.py")
 
 
 rule plot_training_checkpoints:
@@ -52,7 +52,7 @@ rule plot_training_checkpoints:
         target=config["train"]["target_loss"],
         code=code_version("plot_training.py"),
     script:
-        "../scripts/plot_training.py"
+        script_path("plot_training.py")
 
 
 rule plot_measures:
@@ -76,7 +76,7 @@ rule plot_measures:
         target=config["train"]["target_loss"],
         code=code_version("plot_measures.py"),
     script:
-        "../scripts/plot_measures.py"
+        script_path("plot_measures.py")
 
 
 rule plot_hessian_density:
@@ -99,7 +99,7 @@ rule plot_hessian_density:
         size=max(SIZES),
         code=code_version("plot_hessian_density.py"),
     script:
-        "../scripts/plot_hessian_density.py"
+        script_path("plot_hessian_density.py")
 
 
 rule plot_ranking:
@@ -122,7 +122,7 @@ rule plot_ranking:
     params:
         code=code_version("plot_ranking.py"),
     script:
-        "../scripts/plot_ranking.py"
+        script_path("plot_ranking.py")
 
 
 rule plot_against_axis:
@@ -151,7 +151,7 @@ rule plot_against_axis:
         target=config["train"]["target_loss"],
         code=code_version("plot_against_axis.py"),
     script:
-        "../scripts/plot_against_axis.py"
+        script_path("plot_against_axis.py")
 
 
 rule plot_original_comparison:
@@ -176,7 +176,7 @@ rule plot_original_comparison:
         dataset=config["dataset"],
         code=code_version("plot_original_comparison.py"),
     script:
-        "../scripts/plot_original_comparison.py"
+        script_path("plot_original_comparison.py")
 
 
 rule plot_sign_error:
@@ -198,4 +198,4 @@ rule plot_sign_error:
         min_ess=config["ranking"]["sign_error_min_ess"],
         code=code_version("plot_sign_error.py"),
     script:
-        "../scripts/plot_sign_error.py"
+        script_path("plot_sign_error.py")

@@ -23,7 +23,7 @@ rule training_table:
         runs=[r.wildcards for r in RUNS],  # in the order of the inputs
         code=code_version("training_table.py"),
     script:
-        "../scripts/training_table.py"
+        script_path("training_table.py")
 
 
 rule measures_table:
@@ -48,7 +48,7 @@ rule measures_table:
         runs=[r.wildcards for r in RUNS],  # in the order of each checkpoint's inputs
         code=code_version("measures_table.py"),
     script:
-        "../scripts/measures_table.py"
+        script_path("measures_table.py")
 
 
 rule ranking:
@@ -78,7 +78,7 @@ rule ranking:
         axes=varying_axes(config),
         code=code_version("ranking.py"),
     script:
-        "../scripts/ranking.py"
+        script_path("ranking.py")
 
 
 rule ranking_intervals:
@@ -111,7 +111,7 @@ rule ranking_intervals:
         settings=config["ranking"],
         code=code_version("ranking_intervals.py"),
     script:
-        "../scripts/ranking_intervals.py"
+        script_path("ranking_intervals.py")
 
 
 rule robust_sign_error:
@@ -138,7 +138,7 @@ rule robust_sign_error:
         min_ess=config["ranking"]["sign_error_min_ess"],
         code=code_version("robust_sign_error.py"),
     script:
-        "../scripts/robust_sign_error.py"
+        script_path("robust_sign_error.py")
 
 
 rule findings:
@@ -157,8 +157,7 @@ rule findings:
     params:
         study=STUDY,
         config=config,
-        # the checkout the workflow runs from; none when it is imported as a remote module
-        repository=os.path.dirname(os.path.dirname(PACKAGE_DIR)) if ON_DISK else "",
+        repository=checkout(),
         code=code_version("findings.py"),
     script:
-        "../scripts/findings.py"
+        script_path("findings.py")

@@ -27,4 +27,4 @@ rule train:
         state=f"{R}/resume/{AXES}/n{{size}}/seed{{seed}}.npz",
         code=code_version("train.py"),
     script:
-        "../scripts/train.py"
+        script_path("train.py")

@@ -1,0 +1,77 @@
+"""A rule's code version: its script and the genstudy modules it imports, transitively, read from
+the installed package (genstudy/codeversion.py)."""
+
+import hashlib
+import re
+import subprocess
+import sys
+
+from genstudy import codeversion
+from genstudy.codeversion import code_version, imported_modules, module_closure, module_source
+from helpers import ROOT
+
+SCRIPTS = ROOT / "workflow" / "scripts"
+
+
+def test_every_form_of_import_of_a_genstudy_module_is_found_and_nothing_else():
+    source = (
+        "import os\nimport numpy as np\nfrom pathlib import Path\n"
+        "from .arrays import atomic_output\nfrom . import labels, registry\n"
+        "from genstudy.plotting import plot_ranking\nfrom genstudy import tables\n"
+        "import genstudy.ranking\nimport genstudy.sign_error as se\n"
+        "def f():\n    from genstudy.training import TrainSettings\n"
+    )
+    assert imported_modules(source) == {
+        "arrays",
+        "labels",
+        "registry",
+        "plotting",
+        "tables",
+        "ranking",
+        "sign_error",
+        "training",
+    }
+
+
+def test_the_closure_follows_the_package_s_own_imports_and_stops_there():
+    closure = module_closure(["plotting"])
+    assert closure == sorted(closure) and "__init__" in closure and "plotting" in closure
+    # every module in it is plotting or imported by one in it; registry comes through plotting
+    reached = {"__init__", "plotting"}
+    for name in closure:
+        reached |= imported_modules(module_source(name))
+    assert set(closure) == reached
+    assert "registry" in closure and not {"training", "curvature", "findings"} & set(closure)
+    assert {"training", "curvature", "model"} <= set(
+        module_closure(imported_modules((SCRIPTS / "train.py").read_text()))
+    )
+
+
+def test_the_version_hashes_the_script_and_each_module_with_its_name(monkeypatch):
+    script = (SCRIPTS / "plot_ranking.py").read_text()
+    modules = module_closure(imported_modules(script))
+    h = hashlib.sha256(script.encode())
+    for name in modules:
+        h.update(f"\0{name}\0{(SCRIPTS / 'genstudy' / f'{name}.py').read_text()}".encode())
+    assert code_version(script) == h.hexdigest()[:16]
+    assert code_version(script + "\n# an edit\n") != code_version(script)
+    # an edit of a module the script imports changes it; of one it does not, nothing
+    original = codeversion.module_source
+    for name, changes in (("plotting", True), ("training", False)):
+        monkeypatch.setattr(codeversion, "module_source", lambda n, m=name: original(n) + ("#\n" if n == m else ""))
+        assert (code_version(script) != h.hexdigest()[:16]) is changes, name
+    monkeypatch.setattr(codeversion, "module_source", original)
+
+
+def test_a_snakefile_without_the_package_names_what_to_install(tmp_path):
+    code = (
+        "import sys; sys.modules['genstudy'] = None; "
+        f"sys.argv = ['snakemake', '-n', '-s', {str(ROOT / 'Snakefile')!r}, '--directory', {str(tmp_path)!r}, "
+        f"'--configfile', {str(ROOT / 'config.yaml')!r}]; "
+        "from snakemake.cli import main; main()"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(r"genstudy is not installed: `make setup`.*pip install -e", out, re.S), out[-2000:]
+    assert "Traceback" not in out and not (tmp_path / "results").exists()
