@@ -80,7 +80,8 @@ dryrun: setup
 	@$(STUDY) $(BIN)/snakemake --configfile "$$CONFIG" -n --cores 1
 
 # A fresh resolve of requirements.txt + requirements-test.txt into requirements.lock, and
-# environment.yml (the same pins, for conda) from it.
+# environment.yml and environment-dev.yml (the same pins, for conda: the runtime, and the test and
+# lint tools) from it.
 lock:
 	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
 	$(VENV)-lock/bin/pip install --quiet --upgrade pip
@@ -88,8 +89,8 @@ lock:
 	(echo "# The complete environment that \`make\` installs: every package, resolved from requirements.txt and"; \
 	 echo "# requirements-test.txt on Python 3.11 (x86_64). Regenerate with \`make lock\`."; \
 	 $(VENV)-lock/bin/pip freeze --exclude-editable | sort -f) > requirements.lock
+	$(VENV)-lock/bin/python tools/environment_yml.py
 	rm -rf $(VENV)-lock
-	$(PYTHON) tools/environment_yml.py
 
 # The results of the study of CONFIG (results/<its study>/) and nothing else.
 clean: setup

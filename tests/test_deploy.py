@@ -248,22 +248,47 @@ def test_environments_pin_what_requirements_pin():
     assert "tensorflow" not in (ROOT / "workflow/envs/tables.yaml").read_text()
 
 
-def test_environment_yml_is_the_whole_lock_for_conda():
-    """The top-level environment.yml pins every package of requirements.lock, no more, no less,
-    on Python 3.11 (what `conda env create -f environment.yml` installs is what `make` installs)."""
+def test_environment_yml_is_the_runtime_of_the_lock_and_environment_dev_yml_the_rest():
+    """environment.yml pins the packages of requirements.lock that requirements.txt needs, as the
+    installed packages declare, and installs genstudy; environment-dev.yml pins the rest of the
+    lock. Together they are the lock, no more, no less: what conda installs is what `make` installs."""
     sys.path.insert(0, str(ROOT / "tools"))
-    from environment_yml import environment_yml
+    from environment_yml import generate
 
-    text = (ROOT / "environment.yml").read_text()
-    assert text == environment_yml((ROOT / "requirements.lock").read_text()), (
-        "run `make lock` or tools/environment_yml.py"
-    )
-    env = yaml.safe_load(text)
+    for name, text in generate().items():
+        assert (ROOT / name).read_text() == text, f"{name}: run `make lock` or tools/environment_yml.py"
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    dev = yaml.safe_load((ROOT / "environment-dev.yml").read_text())
     assert "python=3.11" in env["dependencies"] and "pip" in env["dependencies"]
-    pip = pins(next(d["pip"] for d in env["dependencies"] if isinstance(d, dict)))
-    assert pip == pins((ROOT / "requirements.lock").read_text().splitlines())
+    env_pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    runtime = pins(env_pip)
+    tools = pins(next(d["pip"] for d in dev["dependencies"] if isinstance(d, dict)))
+    lock = pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert runtime | tools == lock and not set(runtime) & set(tools)
+    assert set(pins((ROOT / "requirements.txt").read_text().splitlines())) <= set(runtime)
+    assert set(pins((ROOT / "requirements-test.txt").read_text().splitlines())) <= set(tools)
     for name in ("snakemake", "tensorflow-cpu", "numpy", "pandas", "matplotlib", "pyyaml", "scipy", "mlxtend"):
-        assert name in pip, name
+        assert name in runtime, name
+    assert "--editable ." in env_pip
+    assert "linux-64" in (ROOT / "environment.yml").read_text().split("name:")[0]
+
+
+def test_the_runtime_is_what_the_requirements_need_transitively_under_their_markers():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from environment_yml import runtime_closure
+
+    graph = {
+        "study": ["Numpy>=2", "plots; python_version >= '3'", "docs; extra == 'docs'", "old; python_version < '3'"],
+        "numpy": [],
+        "plots": ["pillow_simd", "numpy"],
+        "pillow-simd": [],
+        "docs": [],
+        "old": [],
+        "pytest": ["pluggy"],
+        "pluggy": [],
+    }
+    assert runtime_closure(["study"], set(graph), graph.__getitem__) == {"study", "numpy", "plots", "pillow-simd"}
+    assert runtime_closure(["study", "missing"], set(graph) - {"plots"}, graph.__getitem__) == {"study", "numpy"}
 
 
 def test_resources_are_per_run_and_grow_with_n_the_network_and_the_attempt(tmp_path):
