@@ -99,7 +99,10 @@ def generate(root: Path = ROOT, requires=installed_requirements) -> dict[str, st
     """File name -> text of both environment files, from the lock and the installed metadata."""
     lock = pins((root / "requirements.lock").read_text())
     runtime = runtime_closure(pins((root / "requirements.txt").read_text()), set(lock), requires)
-    return {"environment.yml": environment_yml(lock, runtime), "environment-dev.yml": environment_dev_yml(lock, runtime)}
+    return {
+        "environment.yml": environment_yml(lock, runtime),
+        "environment-dev.yml": environment_dev_yml(lock, runtime),
+    }
 
 
 if __name__ == "__main__":
