@@ -99,8 +99,8 @@ def make_in_copy(tmp_path, *args):
     """`make ARGS` in a copy of the repository's Makefile and tools (the venv linked), so that
     what a target removes is the copy's."""
     if not (tmp_path / "Makefile").exists():
-        for name in ("Makefile", "requirements.lock"):
-            shutil.copy2(ROOT / name, tmp_path / name)  # keeps the lock's time: no reinstall
+        for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+            shutil.copy2(ROOT / name, tmp_path / name)  # keeps their times: no reinstall
         for name in ("tools", "workflow"):
             shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
         (tmp_path / ".venv").symlink_to(ROOT / ".venv")

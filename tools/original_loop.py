@@ -10,10 +10,12 @@ uses. This tool records both on the same trajectories, so the two can be told ap
 other differences between the original and the ``original`` preset (data, shuffles, stopping).
 
 Same subsets and initial weights as the workflow's runs of the same seeds (mnist5k, data seed 0).
-Writes results/benchmarks/original_loop.json: per label mode, seed and size, the first epoch at
-which the running and the exact training accuracy are 1, and the stop epoch.
+With ``--engine workflow`` the same loop runs through the workflow's own trainer instead, chained
+as the ``original`` preset chains its carry_optimizer runs (exact accuracy only). Writes
+results/benchmarks/original_loop_<engine>.json: per label mode, seed and size, the first epoch at
+which the running and the exact training accuracy are 1, the loss0 epoch and Adam's step count.
 
-    .venv/bin/python tools/original_loop.py [--seeds 0 1 2] [--label-modes correct]
+    .venv/bin/python tools/original_loop.py [--engine keras|workflow] [--seeds 0 1 2] [--label-modes correct]
 """
 
 import argparse
@@ -93,6 +95,46 @@ def run_seed(keras, x_pool, y_pool, label_mode: str, seed: int, max_epochs: int,
     return out
 
 
+def run_seed_workflow(x_pool, y_pool, x_test, y_test, label_mode, seed, max_epochs, target_loss, threads) -> list[dict]:
+    """The same loop through the workflow's trainer (genstudy.training), as the ``original``
+    preset's carry_optimizer runs chain it: each size from the seed's initial weights and the
+    Adam state the previous size ended with."""
+    from genstudy.training import TrainSettings, train_to_targets
+
+    init = glorot_uniform_init([784, 64, 64, 10], seed)
+    s = TrainSettings.with_defaults(
+        learning_rate=1e-3, batch_size=128, max_epochs=max_epochs, target_loss=target_loss, seed=seed
+    )
+    out, optimizer, programs = [], None, {}
+    for n, sub in nested_subsets(x_pool, y_pool, label_mode, seed, SIZES, 10):
+        r = train_to_targets(
+            init,
+            sub["x"],
+            sub["y"],
+            x_test,
+            y_test,
+            s,
+            log=lambda *a: None,
+            threads=threads,
+            optimizer=optimizer,
+            programs=programs,
+        )
+        optimizer = r.optimizer
+        out.append(
+            {
+                "label_mode": label_mode,
+                "seed": seed,
+                "size": n,
+                "acc1_exact": r.acc1_epoch,
+                "loss0_exact": r.loss0_epoch,
+                "epochs": r.final_epoch,
+                "optimizer_steps_after": int(optimizer["step"]),
+            }
+        )
+        print(json.dumps(out[-1]), flush=True)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -100,18 +142,20 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=3000)
     parser.add_argument("--target-loss", type=float, default=1.1e-5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", default="results/benchmarks/original_loop.json")
+    parser.add_argument("--engine", choices=["keras", "workflow"], default="keras")
+    parser.add_argument("--out", default="results/benchmarks/original_loop_{engine}.json")
     args = parser.parse_args()
     tf = configure_tensorflow(args.threads)
     import keras
 
-    x_pool, y_pool, _, _, _ = prepare_pool_and_test("mnist5k", 1000, 0)
-    runs = [
-        r
-        for mode in args.label_modes
-        for seed in args.seeds
-        for r in run_seed(keras, x_pool, y_pool, mode, seed, args.max_epochs, args.target_loss)
-    ]
+    x_pool, y_pool, x_test, y_test, _ = prepare_pool_and_test("mnist5k", 1000, 0)
+    if args.engine == "keras":
+        one = lambda mode, seed: run_seed(keras, x_pool, y_pool, mode, seed, args.max_epochs, args.target_loss)
+    else:
+        one = lambda mode, seed: run_seed_workflow(
+            x_pool, y_pool, x_test, y_test, mode, seed, args.max_epochs, args.target_loss, args.threads
+        )
+    runs = [r for mode in args.label_modes for seed in args.seeds for r in one(mode, seed)]
     meta = {
         "tool": "tools/original_loop.py",
         "tensorflow": tf.__version__,
@@ -120,8 +164,9 @@ def main():
         "dataset": "mnist5k, data seed 0, test 1000",
         "max_epochs": args.max_epochs,
         "target_loss": args.target_loss,
+        "engine": args.engine,
     }
-    path = ROOT / args.out
+    path = ROOT / args.out.format(engine=args.engine)
     path.write_text(json.dumps({"meta": meta, "runs": runs}, indent=1) + "\n")
     print(f"wrote {path}")
 
