@@ -242,16 +242,35 @@ def test_environments_pin_what_requirements_pin():
     assert "pytest" not in requirements  # test tools are not runtime requirements
     for env in (ROOT / "workflow/envs").glob("*.yaml"):
         deps = yaml.safe_load(env.read_text())["dependencies"]
-        pip = pins(next(d["pip"] for d in deps if isinstance(d, dict)))
-        assert pip and all(requirements[k] == v for k, v in pip.items()), env.name
-        assert not any(isinstance(d, str) and d.startswith("-r") for d in pip), env.name
-    assert "tensorflow" not in (ROOT / "workflow/envs/tables.yaml").read_text()
+        pip = pins(next((d["pip"] for d in deps if isinstance(d, dict)), []))
+        conda = conda_pins(deps)
+        assert all(requirements[k] == v for k, v in (pip | conda).items()), env.name
+        assert set(conda) == {"numpy", "pandas", "scipy", "matplotlib", "pyyaml"}, env.name
+        assert not set(pip) & set(conda), env.name
+    assert "tensorflow" not in str(yaml.safe_load((ROOT / "workflow/envs/tables.yaml").read_text()))
+    assert {"tensorflow-cpu", "keras", "mlxtend"} <= set(pins(yaml.safe_load((ROOT / "workflow/envs/study.yaml").read_text())["dependencies"][-1]["pip"]))
+
+
+def conda_pins(dependencies):
+    """PyPI name -> version of an environment file's conda-forge specs (``name=version``), conda-forge's
+    names mapped back to PyPI's; python and pip, which the lock does not pin, left out."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from environment_yml import CONDA_FORGE_NAMES
+
+    pypi = {v: k for k, v in CONDA_FORGE_NAMES.items()}
+    out = {}
+    for spec in dependencies:
+        if isinstance(spec, str) and "=" in spec and not spec.startswith("python="):
+            name, version = spec.split("=")
+            out[pypi.get(name, name)] = version
+    return out
 
 
 def test_environment_yml_is_the_runtime_of_the_lock_and_environment_dev_yml_the_rest():
     """environment.yml pins the packages of requirements.lock that requirements.txt needs, as the
-    installed packages declare, and installs genstudy; environment-dev.yml pins the rest of the
-    lock. Together they are the lock, no more, no less: what conda installs is what `make` installs."""
+    installed packages declare (the scientific stack as conda-forge specs, the rest for pip), and
+    installs genstudy; environment-dev.yml pins the rest of the lock. Together they are the lock, no
+    more, no less: what conda installs is, version for version, what `make` installs."""
     sys.path.insert(0, str(ROOT / "tools"))
     from environment_yml import generate
 
@@ -261,7 +280,11 @@ def test_environment_yml_is_the_runtime_of_the_lock_and_environment_dev_yml_the_
     dev = yaml.safe_load((ROOT / "environment-dev.yml").read_text())
     assert "python=3.11" in env["dependencies"] and "pip" in env["dependencies"]
     env_pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    runtime = pins(env_pip)
+    conda = conda_pins(env["dependencies"])
+    assert not set(conda) & set(pins(env_pip))
+    assert {"numpy", "pandas", "scipy", "matplotlib", "pyyaml", "pillow"} <= set(conda)
+    assert "tensorflow-cpu" not in conda and "snakemake" not in conda
+    runtime = pins(env_pip) | conda
     tools = pins(next(d["pip"] for d in dev["dependencies"] if isinstance(d, dict)))
     lock = pins((ROOT / "requirements.lock").read_text().splitlines())
     assert runtime | tools == lock and not set(runtime) & set(tools)
