@@ -248,7 +248,9 @@ def test_environments_pin_what_requirements_pin():
         assert set(conda) == {"numpy", "pandas", "scipy", "matplotlib", "pyyaml"}, env.name
         assert not set(pip) & set(conda), env.name
     assert "tensorflow" not in str(yaml.safe_load((ROOT / "workflow/envs/tables.yaml").read_text()))
-    assert {"tensorflow-cpu", "keras", "mlxtend"} <= set(pins(yaml.safe_load((ROOT / "workflow/envs/study.yaml").read_text())["dependencies"][-1]["pip"]))
+    assert {"tensorflow-cpu", "keras", "mlxtend"} <= set(
+        pins(yaml.safe_load((ROOT / "workflow/envs/study.yaml").read_text())["dependencies"][-1]["pip"])
+    )
 
 
 def conda_pins(dependencies):
