@@ -65,6 +65,19 @@ def test_dry_run_does_not_import_tensorflow(tmp_path):
     assert "TF_ABSENT" in out.stdout and "Job stats" in out.stdout + out.stderr, out.stdout[-2000:] + out.stderr[-2000:]
 
 
+def test_importing_every_module_of_the_package_leaves_tensorflow_unloaded():
+    """genstudy/__init__.py's promise: TensorFlow is imported inside the functions that need it."""
+    modules = sorted(p.stem for p in (ROOT / "workflow/scripts/genstudy").glob("*.py") if p.stem != "__init__")
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module('genstudy.' + name)\n"
+        "print(len(sys.modules), 'TF_LOADED' if 'tensorflow' in sys.modules else 'TF_ABSENT')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "TF_ABSENT" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+    assert {"training", "curvature", "runtime", "model"} <= set(modules)
+
+
 def test_jobs_import_tensorflow_without_keras_and_keras_still_imports_after():
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT / 'workflow' / 'scripts')!r});"

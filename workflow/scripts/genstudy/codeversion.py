@@ -2,12 +2,16 @@
 imports, transitively, read from the installed package.
 
 A rule's ``code`` param is this hash, so editing a module reruns exactly the jobs whose code
-changed, and a job's code is the code that runs it: the package the jobs import. Standard library
-only, as the Snakefile imports it at parse time.
+changed, and a job's code is the code that runs it: the package the jobs import. What is hashed is
+each file without its docstrings, comments and blank lines, so editing those reruns nothing, while
+any edit of what runs (a statement, a constant, a string the code uses) does.
+Standard library only, as the Snakefile imports it at parse time.
 """
 
 import ast
 import hashlib
+import io
+import tokenize
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -44,10 +48,47 @@ def module_closure(names) -> list[str]:
     return sorted(seen)
 
 
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _docstring_spans(source: str, lines: list[str]):
+    """(start line, start column, end line, end column) of each docstring, columns in characters."""
+
+    def column(row: int, offset: int) -> int:  # ast counts UTF-8 bytes, the text characters
+        return len(lines[row - 1].encode()[:offset].decode())
+
+    scopes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, scopes) and node.body and _is_docstring(node.body[0]):
+            doc = node.body[0]
+            yield (
+                doc.lineno,
+                column(doc.lineno, doc.col_offset),
+                doc.end_lineno,
+                column(doc.end_lineno, doc.end_col_offset),
+            )
+
+
+def executable_form(source: str) -> str:
+    """``source`` without its docstrings (of the module, classes and functions), comments, blank
+    lines and trailing spaces: what decides what runs, as text, so that the hash does not depend on
+    the interpreter's version as a syntax tree's dump would."""
+    lines = source.splitlines(keepends=True)
+    spans = list(_docstring_spans(source, lines))
+    spans += [
+        (*t.start, *t.end) for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type == tokenize.COMMENT
+    ]
+    for row, col, end_row, end_col in sorted(spans, reverse=True):
+        head, tail = lines[row - 1][:col], lines[end_row - 1][end_col:]
+        lines[row - 1 : end_row] = [head + tail]
+    return "\n".join(line.rstrip() for line in "".join(lines).splitlines() if line.strip())
+
+
 def code_version(script_source: str) -> str:
-    """Hash of a rule's code: its script's source and the genstudy modules it needs, each hashed
-    with its name (16 hex digits of SHA-256)."""
-    h = hashlib.sha256(script_source.encode())
+    """Hash of a rule's code: its script and the genstudy modules it needs, each in its executable
+    form and with its name (16 hex digits of SHA-256)."""
+    h = hashlib.sha256(executable_form(script_source).encode())
     for name in module_closure(imported_modules(script_source)):
-        h.update(f"\0{name}\0{module_source(name)}".encode())
+        h.update(f"\0{name}\0{executable_form(module_source(name))}".encode())
     return h.hexdigest()[:16]

@@ -72,7 +72,7 @@ def pacbayes_sigma(
     return 0.5 * (lo + hi)
 
 
-# --- the PAC-Bayes bounds of the σ found above (Jiang et al. 2019, §C.3, eq. 47–50). w is
+# --- the PAC-Bayes bounds of the σ found above (Jiang et al. 2019, eq. 48–49 and 56–57). w is
 # every parameter (weights and biases) as one vector, w0 its initial value, m the
 # training-set size; the constant 10 stands for Jiang et al.'s log(1/δ) and rounding terms.
 

@@ -135,7 +135,7 @@ JIANG_NORMS = {
     "path_norm": lambda p, p0: norms.path_norm(p),
 }
 # The same over the margin γ: name -> function of (weights, initial weights, γ). A product over
-# layers takes 1/γ² once; the sums' d-th roots take it inside, as Jiang et al.'s eq. 35 and 38 do.
+# layers takes 1/γ² once; the sums' d-th roots take it inside, as Jiang et al.'s eq. 34 and 38 do.
 JIANG_MARGIN_NORMS = {
     "spec_init": lambda p, p0, g: norms.spec_init(p, p0) / g**2,
     "spec_orig": lambda p, p0, g: norms.spec_orig(p) / g**2,

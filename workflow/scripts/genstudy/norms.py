@@ -98,34 +98,34 @@ def _kernel_differences(params: dict, params0: dict) -> list[np.ndarray]:
 
 
 def prod_of_spec(params: dict) -> float:
-    """∏_i ‖W_i‖_2² (Jiang et al. eq. 34, without the margin)."""
+    """∏_i ‖W_i‖_2² (Jiang et al. eq. 32; eq. 31 is it over the margin)."""
     return float(np.prod([s**2 for s in spectral_norms(params)]))
 
 
 def sum_of_spec(params: dict) -> float:
-    """d (∏_i ‖W_i‖_2²)^{1/d} (Jiang et al. eq. 35, without the margin)."""
+    """d (∏_i ‖W_i‖_2²)^{1/d} (Jiang et al. eq. 35; eq. 34 is it over the margin)."""
     d = len(_kernels(params))
     return d * prod_of_spec(params) ** (1.0 / d)
 
 
 def prod_of_fro(params: dict) -> float:
-    """∏_i ‖W_i‖_F² (Jiang et al. eq. 37, without the margin)."""
+    """∏_i ‖W_i‖_F² (Jiang et al. eq. 37; eq. 36 is it over the margin)."""
     return float(np.prod([f**2 for f in frobenius_norms(params)]))
 
 
 def sum_of_fro(params: dict) -> float:
-    """d (∏_i ‖W_i‖_F²)^{1/d} (Jiang et al. eq. 38, without the margin)."""
+    """d (∏_i ‖W_i‖_F²)^{1/d} (Jiang et al. eq. 39; eq. 38 is it over the margin)."""
     d = len(_kernels(params))
     return d * prod_of_fro(params) ** (1.0 / d)
 
 
 def fro_over_spec(params: dict) -> float:
-    """Σ_i ‖W_i‖_F² / ‖W_i‖_2², the sum of the layers' stable ranks (Jiang et al. eq. 36)."""
+    """Σ_i ‖W_i‖_F² / ‖W_i‖_2², the sum of the layers' stable ranks (Jiang et al. eq. 33)."""
     return float(sum(f**2 / s**2 for f, s in zip(frobenius_norms(params), spectral_norms(params))))
 
 
 def spec_init(params: dict, params0: dict) -> float:
-    """Bartlett et al. 2017 (arXiv 1706.08498) as Jiang et al. eq. 32 compute it, without the margin:
+    """Bartlett et al. 2017 (arXiv 1706.08498) as Jiang et al. eq. 29 compute it, without the margin:
     ∏_i ‖W_i‖_2² · Σ_j ‖W_j − W_j⁰‖_F² / ‖W_j‖_2²."""
     ratio = sum(
         float(np.sum(D**2)) / s**2 for D, s in zip(_kernel_differences(params, params0), spectral_norms(params))
@@ -134,28 +134,28 @@ def spec_init(params: dict, params0: dict) -> float:
 
 
 def spec_orig(params: dict) -> float:
-    """Jiang et al. eq. 33, without the margin: ∏_i ‖W_i‖_2² · Σ_j ‖W_j‖_F² / ‖W_j‖_2²."""
+    """Jiang et al. eq. 30, without the margin: ∏_i ‖W_i‖_2² · Σ_j ‖W_j‖_F² / ‖W_j‖_2²."""
     return prod_of_spec(params) * fro_over_spec(params)
 
 
 def fro_dist(params: dict, params0: dict) -> float:
-    """Σ_i ‖W_i − W_i⁰‖_F², kernels only (Jiang et al. eq. 42)."""
+    """Σ_i ‖W_i − W_i⁰‖_F², kernels only (Jiang et al. eq. 40)."""
     return float(sum(np.sum(D**2) for D in _kernel_differences(params, params0)))
 
 
 def dist_spec_init(params: dict, params0: dict) -> float:
-    """Σ_i ‖W_i − W_i⁰‖_2², kernels only (Jiang et al. eq. 44)."""
+    """Σ_i ‖W_i − W_i⁰‖_2², kernels only (Jiang et al. eq. 41)."""
     return float(sum(np.linalg.norm(D, 2) ** 2 for D in _kernel_differences(params, params0)))
 
 
 def param_norm(params: dict) -> float:
-    """Σ_i ‖W_i‖_F², kernels only (Jiang et al. eq. 43)."""
+    """Σ_i ‖W_i‖_F², kernels only (Jiang et al. eq. 42)."""
     return float(sum(f**2 for f in frobenius_norms(params)))
 
 
 def path_norm(params: dict) -> float:
     """Σ_j f_{w²}(1)[j]: the network with every parameter squared, biases included, on an
-    all-ones input (Jiang et al. eq. 45, after Neyshabur et al. 2015). With non-negative
+    all-ones input (Jiang et al. eq. 44, after Neyshabur et al. 2015). With non-negative
     weights and biases the ReLUs are the identity."""
     d = len(_kernels(params))
     v = np.ones(np.shape(params["W1"])[0])

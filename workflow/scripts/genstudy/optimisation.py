@@ -23,7 +23,7 @@ def first_epoch_at(history: np.ndarray, level: float) -> int | None:
 
 def optimisation_steps(history: np.ndarray, batches_per_epoch: int) -> dict:
     """``steps_to_ce01``: optimiser steps until the training cross-entropy is ≤ 0.1;
-    ``steps_ce01_to_ce001``: steps from there until it is ≤ 0.01 (Jiang et al. eq. 58–59).
+    ``steps_ce01_to_ce001``: steps from there until it is ≤ 0.01 (Jiang et al. 2019, App. C).
     None where the level was never reached."""
     first, second = (first_epoch_at(history, level) for level in STEP_LEVELS)
     return {
@@ -60,7 +60,7 @@ def loss_gradient(params: dict, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def gradient_noise(
     params: dict, x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator
 ) -> float | None:
-    """The variance of mini-batch gradients at the checkpoint (Jiang et al. eq. 60): the
+    """The variance of mini-batch gradients at the checkpoint (Jiang et al. 2019, App. C): the
     training subset in one shuffled order is cut into the run's mini-batches of
     ``batch_size`` (the last one partial, as in training), and the result is the mean over
     the mini-batches of ‖g_b − g‖², g the full-subset gradient. None when the subset is one

@@ -22,6 +22,10 @@ import math
 import re
 from dataclasses import dataclass
 
+# Equation numbers are those of arXiv 1912.02178v1, as the reference code of Dziugaite et al. 2020
+# lists them (nitarshan/robust-generalization-measures, data/generation/experiment_config.py,
+# ComplexityType); a measure and its margin variant are different equations there.
+JIANG = "Jiang et al. 2019 (arXiv 1912.02178v1)"
 FAMILIES = ("norm", "margin-normalised", "curvature", "flatness", "sensitivity", "optimisation", "baseline")
 ADJUSTED_SUFFIX = "_adj"
 
@@ -48,29 +52,21 @@ MEASURES = (
     # norms of the weights
     Column("l2_seed", "complexity", "norm", r"$4\prod_i\|W_i\|_F^2$ (the original's L2)", adjust="log"),
     Column("dist_init", "complexity", "norm", r"$\|w - w_0\|_2$ (distance to init.)"),
-    # Jiang et al. 2019 (arXiv 1912.02178, App. C), without the 4^d or h_i factors
-    Column("n_params", "complexity", "norm", "number of parameters", source="Jiang et al. 2019, eq. 1"),
-    Column(
-        "prod_of_spec", "complexity", "norm", r"$\prod_i\|W_i\|_2^2$", adjust="log", source="Jiang et al. 2019, eq. 34"
-    ),
-    Column("sum_of_spec", "complexity", "norm", r"$d(\prod_i\|W_i\|_2^2)^{1/d}$", source="Jiang et al. 2019, eq. 35"),
-    Column(
-        "fro_over_spec", "complexity", "norm", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2$", source="Jiang et al. 2019, eq. 36"
-    ),
-    Column(
-        "prod_of_fro", "complexity", "norm", r"$\prod_i\|W_i\|_F^2$", adjust="log", source="Jiang et al. 2019, eq. 37"
-    ),
-    Column("sum_of_fro", "complexity", "norm", r"$d(\prod_i\|W_i\|_F^2)^{1/d}$", source="Jiang et al. 2019, eq. 38"),
-    Column("fro_dist", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_F^2$", source="Jiang et al. 2019, eq. 42"),
-    Column("param_norm", "complexity", "norm", r"$\sum_i\|W_i\|_F^2$", source="Jiang et al. 2019, eq. 43"),
-    Column("dist_spec_init", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_2^2$", source="Jiang et al. 2019, eq. 44"),
-    Column(
-        "path_norm", "complexity", "norm", r"path norm $\sum f_{w^2}(\mathbf{1})$", source="Jiang et al. 2019, eq. 45"
-    ),
+    # Jiang et al. 2019 (App. C), without the 4^d or h_i factors
+    Column("n_params", "complexity", "norm", "number of parameters", source=f"{JIANG}, eq. 20"),
+    Column("prod_of_spec", "complexity", "norm", r"$\prod_i\|W_i\|_2^2$", adjust="log", source=f"{JIANG}, eq. 32"),
+    Column("sum_of_spec", "complexity", "norm", r"$d(\prod_i\|W_i\|_2^2)^{1/d}$", source=f"{JIANG}, eq. 35"),
+    Column("fro_over_spec", "complexity", "norm", r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2$", source=f"{JIANG}, eq. 33"),
+    Column("prod_of_fro", "complexity", "norm", r"$\prod_i\|W_i\|_F^2$", adjust="log", source=f"{JIANG}, eq. 37"),
+    Column("sum_of_fro", "complexity", "norm", r"$d(\prod_i\|W_i\|_F^2)^{1/d}$", source=f"{JIANG}, eq. 39"),
+    Column("fro_dist", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_F^2$", source=f"{JIANG}, eq. 40"),
+    Column("param_norm", "complexity", "norm", r"$\sum_i\|W_i\|_F^2$", source=f"{JIANG}, eq. 42"),
+    Column("dist_spec_init", "complexity", "norm", r"$\sum_i\|W_i-W_i^0\|_2^2$", source=f"{JIANG}, eq. 41"),
+    Column("path_norm", "complexity", "norm", r"path norm $\sum f_{w^2}(\mathbf{1})$", source=f"{JIANG}, eq. 44"),
     Column("fro_{i}", "diagnostic", "norm", r"$\|W_i\|_F$", adjust=""),
     Column("spec_{i}", "diagnostic", "norm", r"$\|W_i\|_2$", adjust=""),
     # norms over the margin γ (Neyshabur et al. 2017, arXiv 1706.08947)
-    Column("inverse_margin", "complexity", "margin-normalised", r"$1/\gamma^2$"),
+    Column("inverse_margin", "complexity", "margin-normalised", r"$1/\gamma^2$", source=f"{JIANG}, eq. 22"),
     Column("l2_margin", "complexity", "margin-normalised", r"$\prod_i 4\|W_i\|_F^2\,/\,\gamma^2$", adjust="log"),
     Column("spec_margin", "complexity", "margin-normalised", r"$\prod_i h_i\|W_i\|_2^2\,/\,\gamma^2$", adjust="log"),
     Column("l1_path_margin", "complexity", "margin-normalised", r"$\ell_1$-path$^2/\gamma^2$"),
@@ -82,7 +78,7 @@ MEASURES = (
         "margin-normalised",
         r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j-W_j^0\|_F^2}{\|W_j\|_2^2}/\gamma^2$",
         adjust="log",
-        source="Bartlett et al. 2017 as Jiang et al. 2019, eq. 32",
+        source=f"Bartlett et al. 2017 as {JIANG}, eq. 29",
     ),
     Column(
         "spec_orig",
@@ -90,7 +86,7 @@ MEASURES = (
         "margin-normalised",
         r"$\prod_i\|W_i\|_2^2\sum_j\frac{\|W_j\|_F^2}{\|W_j\|_2^2}/\gamma^2$",
         adjust="log",
-        source="Jiang et al. 2019, eq. 33",
+        source=f"{JIANG}, eq. 30",
     ),
     Column(
         "prod_of_spec_margin",
@@ -98,21 +94,21 @@ MEASURES = (
         "margin-normalised",
         r"$\prod_i\|W_i\|_2^2/\gamma^2$",
         adjust="log",
-        source="Jiang et al. 2019, eq. 34",
+        source=f"{JIANG}, eq. 31",
     ),
     Column(
         "sum_of_spec_margin",
         "complexity",
         "margin-normalised",
         r"$d(\prod_i\|W_i\|_2^2/\gamma^2)^{1/d}$",
-        source="Jiang et al. 2019, eq. 35",
+        source=f"{JIANG}, eq. 34",
     ),
     Column(
         "fro_over_spec_margin",
         "complexity",
         "margin-normalised",
         r"$\sum_i\|W_i\|_F^2/\|W_i\|_2^2/\gamma^2$",
-        source="Jiang et al. 2019, eq. 36",
+        source=f"{JIANG}, eq. 33, over γ² (a variant they do not list)",
     ),
     Column(
         "prod_of_fro_margin",
@@ -120,14 +116,14 @@ MEASURES = (
         "margin-normalised",
         r"$\prod_i\|W_i\|_F^2/\gamma^2$",
         adjust="log",
-        source="Jiang et al. 2019, eq. 37",
+        source=f"{JIANG}, eq. 36",
     ),
     Column(
         "sum_of_fro_margin",
         "complexity",
         "margin-normalised",
         r"$d(\prod_i\|W_i\|_F^2/\gamma^2)^{1/d}$",
-        source="Jiang et al. 2019, eq. 38",
+        source=f"{JIANG}, eq. 38",
     ),
     Column("margin", "diagnostic", "margin-normalised", r"$\gamma$ (margin percentile)", adjust=""),
     # curvature of the training loss
@@ -140,47 +136,57 @@ MEASURES = (
     Column("hessian_trace_hutchinson_vectors", "diagnostic", "curvature", "Hutchinson's vectors", adjust=""),
     # flatness (Keskar et al. 2017; Jiang et al. 2019)
     Column("sharpness", "complexity", "flatness", "sharpness (α-box)"),
-    Column("sharpness_mag", "complexity", "flatness", "mag.-aware sharpness", source="Jiang et al. 2019, §C.4"),
-    Column("pacbayes_init", "complexity", "flatness", r"PAC-Bayes bound (init)", source="Jiang et al. 2019, eq. 47"),
-    Column("pacbayes_orig", "complexity", "flatness", r"PAC-Bayes bound (orig)", source="Jiang et al. 2019, eq. 48"),
+    Column("sharpness_mag", "complexity", "flatness", "mag.-aware sharpness", source=f"{JIANG}, App. C"),
+    Column("pacbayes_init", "complexity", "flatness", r"PAC-Bayes bound (init)", source=f"{JIANG}, eq. 48"),
+    Column("pacbayes_orig", "complexity", "flatness", r"PAC-Bayes bound (orig)", source=f"{JIANG}, eq. 49"),
     Column(
         "pacbayes_mag_init",
         "complexity",
         "flatness",
         r"mag.-aware PAC-Bayes (init)",
-        source="Jiang et al. 2019, eq. 49",
+        source=f"{JIANG}, eq. 56",
     ),
     Column(
         "pacbayes_mag_orig",
         "complexity",
         "flatness",
         r"mag.-aware PAC-Bayes (orig)",
-        source="Jiang et al. 2019, eq. 50",
+        source=f"{JIANG}, eq. 57",
     ),
-    Column("pacbayes_flatness", "complexity", "flatness", r"$1/\sigma^2$ (PAC-Bayes)"),
-    Column("pacbayes_mag_flatness", "complexity", "flatness", r"$1/\sigma'^2$ (magnitude-aware)"),
+    Column("pacbayes_flatness", "complexity", "flatness", r"$1/\sigma^2$ (PAC-Bayes)", source=f"{JIANG}, eq. 53"),
+    Column(
+        "pacbayes_mag_flatness",
+        "complexity",
+        "flatness",
+        r"$1/\sigma'^2$ (magnitude-aware)",
+        source=f"{JIANG}, eq. 61",
+    ),
     Column("pacbayes_sigma", "diagnostic", "flatness", r"$\sigma$ (PAC-Bayes)", adjust=""),
     Column("pacbayes_mag_sigma", "diagnostic", "flatness", r"$\sigma'$ (magnitude-aware)", adjust=""),
     # sensitivity of the output to the input (Novak et al. 2018, arXiv 1802.08760)
     Column("jacobian_fro", "complexity", "sensitivity", r"$\|\partial\,\mathrm{softmax}/\partial x\|_F$"),
-    Column("output_entropy", "complexity", "sensitivity", "softmax output entropy", source="Jiang et al. 2019, §C.6"),
-    # optimisation (Jiang et al. 2019, §C.5): from the run's history and the checkpoint's gradients
+    Column("output_entropy", "complexity", "sensitivity", "softmax output entropy", source=f"{JIANG}, App. C"),
+    # optimisation (Jiang et al. 2019, App. C): from the run's history and the checkpoint's gradients
     Column(
-        "steps_to_ce01", "complexity", "optimisation", "steps to train CE ≤ 0.1", source="Jiang et al. 2019, eq. 58"
+        "steps_to_ce01",
+        "complexity",
+        "optimisation",
+        "steps to train CE ≤ 0.1",
+        source=f"{JIANG}, App. C, optimisation-based measures",
     ),
     Column(
         "steps_ce01_to_ce001",
         "complexity",
         "optimisation",
         "steps, train CE 0.1 → 0.01",
-        source="Jiang et al. 2019, eq. 59",
+        source=f"{JIANG}, App. C, optimisation-based measures",
     ),
     Column(
         "gradient_noise",
         "complexity",
         "optimisation",
         "mini-batch gradient variance",
-        source="Jiang et al. 2019, eq. 60",
+        source=f"{JIANG}, App. C, optimisation-based measures",
     ),
     # baselines: what a measure must beat
     Column("baseline_label_noise", "baseline", "baseline", "label noise (0 / NN% / 1)"),
