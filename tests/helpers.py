@@ -29,8 +29,10 @@ def run_snakemake(workdir, *args, configfile=None, check=True, timeout=1200, env
 
 
 def planned_jobs(proc) -> dict:
-    """Job counts of a dry run's 'Job stats' table."""
+    """Job counts of a dry run's 'Job stats' table; none when Snakemake says nothing is to be done."""
     out = proc.stdout + proc.stderr
+    if "Job stats:" not in out and "Nothing to be done" in out:
+        return {}
     stats = out.split("Job stats:")[1].split("\n\n")[0]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
 

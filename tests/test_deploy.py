@@ -45,11 +45,14 @@ def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_pa
     env = {**os.environ, "PYTHONPATH": str(repo / "workflow/scripts")}
     run_snakemake(work, *snakefile, "--cores", "2", configfile=config, env=env)
 
-    def planned_after_appending_to(module):
+    def planned_after_appending_to(module, text="\nEDITED = 1\n"):
         with open(repo / "workflow/scripts/genstudy" / module, "a") as f:
-            f.write("\n# an edit\n")
+            f.write(text)
         proc = run_snakemake(work, *snakefile, "-n", "--cores", "1", configfile=config, env=env)
         return set(planned_jobs(proc)) - {"all"}
+
+    # a comment is not code: nothing reruns
+    assert planned_after_appending_to("training.py", "\n# a comment, not code\n") == set()
 
     plots = {
         "plot_training_label_modes",
