@@ -119,3 +119,17 @@ def test_a_snakefile_without_the_package_names_what_to_install(tmp_path):
     assert proc.returncode != 0
     assert re.search(r"genstudy is not installed: `make setup`.*pip install -e", out, re.S), out[-2000:]
     assert "Traceback" not in out and not (tmp_path / "results").exists()
+
+
+def test_package_differences_name_the_modules_whose_code_differs_or_that_one_side_lacks(tmp_path):
+    from genstudy.codeversion import PACKAGE_DIR, package_differences
+
+    assert package_differences(PACKAGE_DIR) == []
+    for p in PACKAGE_DIR.glob("*.py"):
+        (tmp_path / p.name).write_text(p.read_text())
+    (tmp_path / "registry.py").write_text((tmp_path / "registry.py").read_text() + "\n# a comment\n")
+    assert package_differences(tmp_path) == []
+    (tmp_path / "plotting.py").write_text((tmp_path / "plotting.py").read_text() + "\nEDITED = 1\n")
+    (tmp_path / "tables.py").unlink()
+    (tmp_path / "extra.py").write_text("X = 1\n")
+    assert package_differences(tmp_path) == ["extra", "plotting", "tables"]

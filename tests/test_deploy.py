@@ -33,6 +33,27 @@ def copy_of_repository(dest: Path) -> Path:
 MICRO = dict(study="micro", sizes=[32], label_modes=["correct"], train={"max_epochs": 60})
 
 
+def test_a_checkout_run_with_another_checkout_s_package_is_refused_before_any_job(tmp_path):
+    """Jobs import the installed genstudy; a checkout whose own package differs in code (not in
+    docstrings) is refused, naming the modules and the two folders, unless its package comes first."""
+    repo = copy_of_repository(tmp_path / "repo")
+    work = tmp_path / "work"
+    work.mkdir()
+    config = write_config(work, TINY_CONFIG, **MICRO)
+    snakefile = ("-s", str(repo / "Snakefile"))
+    module = repo / "workflow/scripts/genstudy/plotting.py"
+    module.write_text(module.read_text().replace('"""', '"""Reworded. ', 1))
+    assert planned_jobs(run_snakemake(work, *snakefile, "-n", configfile=config))  # docstrings only
+    module.write_text(module.read_text() + "\nEDITED = 1\n")
+    proc = run_snakemake(work, *snakefile, "-n", configfile=config, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "modules plotting differ" in out, out[-2000:]
+    assert str(repo / "workflow/scripts/genstudy") in out and "Traceback" not in out
+    assert not (work / "results").exists()
+    env = {**os.environ, "PYTHONPATH": str(repo / "workflow/scripts")}
+    assert planned_jobs(run_snakemake(work, *snakefile, "-n", configfile=config, env=env))
+
+
 @pytest.mark.slow
 def test_editing_a_library_module_reruns_exactly_the_rules_that_import_it(tmp_path):
     repo = copy_of_repository(tmp_path / "repo")

@@ -2,6 +2,7 @@
 # be instant, and must work where only Snakemake and the genstudy package are installed.
 import hashlib
 import os
+from pathlib import Path
 
 import yaml
 from snakemake.exceptions import WorkflowError
@@ -10,7 +11,7 @@ from snakemake.sourcecache import LocalGitFile, LocalSourceFile
 from snakemake.utils import update_config, validate
 
 try:
-    from genstudy.codeversion import code_version as _code_version
+    from genstudy.codeversion import PACKAGE_DIR, code_version as _code_version, package_differences
 except ImportError:
     raise WorkflowError(
         "The package genstudy is not installed: `make setup` installs it into .venv; elsewhere "
@@ -36,6 +37,24 @@ def checkout():
     return (
         os.path.dirname(os.path.dirname(os.path.normpath(str(SCRIPTS)))) if isinstance(SCRIPTS, LocalSourceFile) else ""
     )
+
+
+def check_installed_package():
+    """A checkout's rules run its own genstudy: jobs import the installed package, so one installed
+    from another checkout (an editable install elsewhere, a stale copy) would run other code."""
+    root = checkout()
+    local = os.path.join(root, "workflow", "scripts", "genstudy")
+    if root and os.path.isdir(local):
+        differ = package_differences(Path(local))
+        if differ:
+            raise WorkflowError(
+                f"The installed genstudy ({PACKAGE_DIR}) is not this checkout's ({local}): modules "
+                f"{', '.join(differ)} differ. Install this checkout's (`make setup`, or "
+                f"`pip install -e {root}`), or put PYTHONPATH={os.path.dirname(local)} in front."
+            )
+
+
+check_installed_package()
 
 
 def code_version(name):

@@ -92,3 +92,11 @@ def code_version(script_source: str) -> str:
     for name in module_closure(imported_modules(script_source)):
         h.update(f"\0{name}\0{executable_form(module_source(name))}".encode())
     return h.hexdigest()[:16]
+
+
+def package_differences(folder: Path) -> list[str]:
+    """The modules whose code (executable form) differs between the installed package and the
+    package folder ``folder``, or that only one of them has: a checkout run with a genstudy
+    installed from elsewhere would run, and hash, the other code."""
+    installed, local = ({p.stem: executable_form(p.read_text()) for p in d.glob("*.py")} for d in (PACKAGE_DIR, folder))
+    return sorted(name for name in installed.keys() | local.keys() if installed.get(name) != local.get(name))
