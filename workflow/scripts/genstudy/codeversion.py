@@ -9,6 +9,7 @@ Standard library only, as the Snakefile imports it at parse time.
 """
 
 import ast
+import functools
 import hashlib
 import io
 import tokenize
@@ -70,6 +71,9 @@ def _docstring_spans(source: str, lines: list[str]):
             )
 
 
+# Keyed by the text itself: every rule's closure shares most modules, and the Snakefile computes
+# every rule's version at parse time, so each distinct file is reduced once per process.
+@functools.cache
 def executable_form(source: str) -> str:
     """``source`` without its docstrings (of the module, classes and functions), comments, blank
     lines and trailing spaces: what decides what runs, as text, so that the hash does not depend on
