@@ -38,7 +38,7 @@ def preset(name):
         ("zhang2017", 18),
         ("neyshabur2017", 28),
         ("jiang2019", 32),
-        ("question", 160),
+        ("question", 224),
         ("question_jiang", 320),
     ],
 )
