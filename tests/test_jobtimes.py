@@ -153,3 +153,30 @@ def test_a_real_runs_log_gives_every_planned_job_and_every_runs_compilation(tiny
     assert 0 < t["train"]["startup_s"] < t["train"]["job_s"]
     assert 0 < t["measures"]["tensorflow_s"] < t["measures"]["job_s"]
     assert 0 < t["measures_share"] < 1
+
+
+def test_growth_timing_rates_the_new_seeds_runs_and_scales_them_to_the_whole_study(tmp_path):
+    from growth_timing import elapsed_seconds, growth_timing
+
+    logs = tmp_path / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "2026-12-04T0744.snakemake.log").write_text(SNAKEMAKE_LOG + "Elapsed time: 0:01:31.040000\n")
+    bench = tmp_path / "results" / "s" / "benchmarks"
+    header = "s\th:m:s\tmax_rss\n"
+    # two new seeds x two runs each, and an old seed's run that must not count
+    for rule, seconds in (("train", 10.0), ("measures", 20.0)):
+        for seed in (2, 3):
+            for size in (32, 64):
+                path = bench / rule / "correct" / f"n{size}" / f"seed{seed}.tsv"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"{header}{seconds + size / 32}\t0:00:10\t1\n")
+        (bench / rule / "correct" / "n32" / "seed0.tsv").write_text(f"{header}999\t0:16:39\t1\n")
+    config = tmp_path / "c.yaml"
+    config.write_text("seeds: [0, 1, 2, 3]\n")
+    t = growth_timing(tmp_path, "s", [2, 3], 2, config)
+    assert elapsed_seconds("Elapsed time: 1:02:03.5\n") == 3723.5
+    assert t["new_runs"] == 4 and t["study_runs"] == 8
+    assert t["new_runs_job_s"] == {"train": 46.0, "measures": 86.0}
+    assert t["job_s_per_run"] == 33.0 and t["study_run_jobs_s_on_cores"] == 132.0
+    assert t["growth"]["wall_s"] == 91.0 and t["growth"]["rules"]["train"] == {"jobs": 2, "job_s": 100.0}
+    json.dumps(t)
