@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import yaml
 
-from jobtimes import study_timings
+from genstudy.findings import git_commit
+from jobtimes import newest_log, study_timings
 
 ELAPSED = re.compile(r"^Elapsed time: (\d+):(\d\d):(\d\d(?:\.\d+)?)$", re.M)
 
@@ -36,18 +36,16 @@ def benchmark_seconds(study_dir: Path, rule: str, seeds) -> list[float]:
 
 
 def growth_timing(workdir: Path, study: str, seeds, cores: int, config: Path) -> dict:
-    log = max((workdir / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
-    wall = elapsed_seconds(log.read_text())
+    wall = elapsed_seconds(newest_log(workdir).read_text())
     timings = study_timings(workdir, study, wall)
     per_rule = {rule: benchmark_seconds(workdir / "results" / study, rule, seeds) for rule in ("train", "measures")}
     new_runs = len(per_rule["train"])
     run_s = sum(map(sum, per_rule.values())) / new_runs
     cfg = yaml.safe_load(config.read_text())
     total_runs = new_runs // len(seeds) * len(cfg["seeds"])
-    commit = subprocess.run(["git", "-C", str(workdir), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     return {
         "study": study,
-        "commit": commit.strip()[:12],
+        "commit": git_commit(workdir),
         "cores": cores,
         "new_seeds": list(seeds),
         "new_runs": new_runs,

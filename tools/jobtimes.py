@@ -60,13 +60,17 @@ def startup_seconds(train_logs) -> dict:
     return total
 
 
+def newest_log(workdir: Path) -> Path:
+    """The log of the latest Snakemake run in ``workdir``."""
+    return max((Path(workdir) / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
+
+
 def study_timings(workdir: Path, study: str, wall_s: float) -> dict:
     """The timings of a finished run of ``study`` in ``workdir``: its wall time, job time per
     rule, the train and measures jobs' start-up and its share of their time (per job and in
     all), and the measures' share of all job time."""
     workdir = Path(workdir)
-    log = max((workdir / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
-    per_rule = {rule: s for rule, s in job_seconds(log.read_text()).items() if rule != "all"}
+    per_rule = {rule: s for rule, s in job_seconds(newest_log(workdir).read_text()).items() if rule != "all"}
     rules = {rule: {"jobs": len(s), "job_s": round(sum(s), 1)} for rule, s in sorted(per_rule.items())}
     job_s = sum(r["job_s"] for r in rules.values())
     heavy = {
